@@ -1,0 +1,247 @@
+"""Load and validate the CSV tables described by ``data/datapackage.json``.
+
+The descriptor follows the Frictionless Table Schema (types, ``constraints.required``, ``enum``, ``minimum``,
+``maximum``, ``pattern``, ``primaryKey``, ``foreignKeys``). One project-specific field property is added:
+``"bibkey": true`` marks a column whose values must be keys of ``references.bib``.
+
+Every problem is reported as one line naming the file, the row (line number in the file, header = 1), the column
+and the rule broken; :class:`DataError` carries all of them, so a maintainer sees every error at once.
+``NA`` is the only spelling of "unknown"; an empty cell is an error, never a silent zero.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from relaxbook import paths
+
+NA = "NA"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int | None
+    column: str | None
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file + (f", row {self.row}" if self.row is not None else "")
+        where += f", column '{self.column}'" if self.column else ""
+        return f"{where}: {self.message} [{self.rule}]"
+
+
+class DataError(Exception):
+    """Raised with every :class:`Problem` found; ``str()`` gives one line per problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(paths.ROOT))
+    except ValueError:
+        return str(path)
+
+
+def descriptor() -> dict:
+    try:
+        return json.loads(paths.PACKAGE.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError([Problem(_rel(paths.PACKAGE), None, None, "descriptor", f"cannot be read: {exc}")]) from None
+
+
+def resource(name: str, package: dict | None = None) -> dict:
+    package = package or descriptor()
+    for res in package["resources"]:
+        if res["name"] == name:
+            return res
+    known = ", ".join(r["name"] for r in package["resources"])
+    raise DataError([Problem(_rel(paths.PACKAGE), None, None, "resource",
+                             f"no table named '{name}' (known: {known})")])
+
+
+# --- reading -------------------------------------------------------------------------------------------------
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[Problem]]:
+    """Header and rows of a CSV as strings, with encoding-level problems."""
+    f = _rel(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [], [Problem(f, None, None, "file", f"cannot be read: {exc.strerror}")]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return [], [], [Problem(f, 1, None, "encoding", "starts with a UTF-8 byte-order mark; save as UTF-8 without BOM")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return [], [], [Problem(f, line, None, "encoding", f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x})")]
+    rows = list(csv.reader(io.StringIO(text, newline="")))  # CRLF and LF are both accepted
+    if not rows:
+        return [], [], [Problem(f, None, None, "empty", "is empty: expected a header row and data rows")]
+    return rows[0], rows[1:], []
+
+
+def _convert(value: str, field: dict):
+    """Return (python value, error message or None). ``NA`` becomes None."""
+    if value == NA:
+        return None, None
+    kind = field.get("type", "string")
+    try:
+        if kind == "integer":
+            if not re.fullmatch(r"-?\d+", value):
+                raise ValueError
+            return int(value), None
+        if kind == "number":
+            if not re.fullmatch(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", value):
+                raise ValueError
+            return float(value), None
+        if kind == "boolean":
+            if value not in ("true", "false"):
+                raise ValueError
+            return value == "true", None
+        if kind == "date":
+            return date.fromisoformat(value), None
+        if kind == "year":
+            if not re.fullmatch(r"\d{4}", value):
+                raise ValueError
+            return int(value), None
+    except ValueError:
+        article = "an" if kind[0] in "aeiou" else "a"
+        return None, f"'{value}' is not {article} {kind}" + (" (YYYY-MM-DD)" if kind == "date" else "")
+    if value == "":
+        return None, "is empty; write NA for unknown"
+    return value, None
+
+
+def check_table(res: dict, bib_keys: set[str] | None = None) -> tuple[list[dict], list[Problem]]:
+    """Validate one table; return its typed rows (dicts) and the problems found."""
+    path = paths.DATA / res["path"]
+    f = _rel(path)
+    header, rows, problems = _read_rows(path)
+    if problems:
+        return [], problems
+    fields = res["schema"]["fields"]
+    names = [fd["name"] for fd in fields]
+    for col in names:
+        if col not in header:
+            problems.append(Problem(f, 1, col, "missing-column", "required column is missing from the header"))
+    for col in header:
+        if col not in names:
+            problems.append(Problem(f, 1, col, "extra-column", "column is not described in data/datapackage.json"))
+    if len(set(header)) != len(header):
+        problems.append(Problem(f, 1, None, "duplicate-column", "header repeats a column name"))
+    if problems:
+        return [], problems
+    if not rows:
+        problems.append(Problem(f, None, None, "no-rows", "has a header but no data rows"))
+    typed: list[dict] = []
+    pk = res["schema"].get("primaryKey", [])
+    pk = [pk] if isinstance(pk, str) else pk
+    seen: dict[tuple, int] = {}
+    for i, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            problems.append(Problem(f, i, None, "row-length", f"has {len(row)} cells, header has {len(header)}"))
+            continue
+        cells = dict(zip(header, row))
+        out = {}
+        for fd in fields:
+            col, value = fd["name"], cells[fd["name"]]
+            cons = fd.get("constraints", {})
+            conv, err = _convert(value, fd)
+            if err:
+                problems.append(Problem(f, i, col, "type", err))
+                continue
+            if conv is None and value == NA and cons.get("required"):
+                problems.append(Problem(f, i, col, "required", "is NA but this column is required"))
+            if conv is not None:
+                if "enum" in cons and conv not in cons["enum"]:
+                    problems.append(Problem(f, i, col, "enum", f"'{value}' is not one of: {', '.join(map(str, cons['enum']))}"))
+                if "minimum" in cons and conv < cons["minimum"]:
+                    problems.append(Problem(f, i, col, "minimum", f"{value} is below the minimum {cons['minimum']}"))
+                if "maximum" in cons and conv > cons["maximum"]:
+                    problems.append(Problem(f, i, col, "maximum", f"{value} is above the maximum {cons['maximum']}"))
+                if "pattern" in cons and not re.fullmatch(cons["pattern"], str(conv)):
+                    problems.append(Problem(f, i, col, "pattern", f"'{value}' does not match {cons['pattern']}"))
+                if fd.get("bibkey") and bib_keys is not None:
+                    for key in str(conv).split(";"):
+                        if key.strip() not in bib_keys:
+                            problems.append(Problem(f, i, col, "bibkey", f"'{key.strip()}' is not a key in references.bib"))
+            out[col] = conv
+        if pk:
+            key = tuple(out.get(c) for c in pk)
+            if key in seen:
+                problems.append(Problem(f, i, ",".join(pk), "primary-key",
+                                        f"duplicate key {key if len(key) > 1 else key[0]!r} (first on row {seen[key]})"))
+            else:
+                seen[key] = i
+        typed.append(out)
+    return typed, problems
+
+
+def validate_package(bib_keys: set[str] | None = None) -> dict[str, list[dict]]:
+    """Validate every table, the foreign keys between them and every bib-key column.
+
+    Returns the typed rows per table; raises :class:`DataError` listing every problem.
+    """
+    if bib_keys is None:
+        from relaxbook.bib import keys
+        bib_keys = keys()
+    package = descriptor()
+    tables: dict[str, list[dict]] = {}
+    problems: list[Problem] = []
+    for res in package["resources"]:
+        rows, probs = check_table(res, bib_keys)
+        tables[res["name"]] = rows
+        problems += probs
+    for res in package["resources"]:
+        f = _rel(paths.DATA / res["path"])
+        for fk in res["schema"].get("foreignKeys", []):
+            cols = [fk["fields"]] if isinstance(fk["fields"], str) else fk["fields"]
+            ref = fk["reference"]
+            target = ref.get("resource") or res["name"]
+            tcols = [ref["fields"]] if isinstance(ref["fields"], str) else ref["fields"]
+            known = {tuple(r.get(c) for c in tcols) for r in tables.get(target, [])}
+            for i, row in enumerate(tables[res["name"]], start=2):
+                key = tuple(row.get(c) for c in cols)
+                if all(v is None for v in key):
+                    continue
+                if key not in known:
+                    problems.append(Problem(f, i, ",".join(cols), "foreign-key",
+                                            f"{key[0] if len(key) == 1 else key!r} has no match in {target}.{','.join(tcols)}"))
+    if problems:
+        raise DataError(problems)
+    return tables
+
+
+def load(name: str):
+    """The table ``name`` as a pandas DataFrame with schema types; NA stays missing (``pd.NA``).
+
+    Raises :class:`DataError` naming file, row and column when the table breaks its schema.
+    """
+    import pandas as pd
+
+    res = resource(name)
+    from relaxbook.bib import keys
+    rows, problems = check_table(res, keys())
+    if problems:
+        raise DataError(problems)
+    dtypes = {"integer": "Int64", "year": "Int64", "number": "Float64", "boolean": "boolean"}
+    cols = [fd["name"] for fd in res["schema"]["fields"]]
+    df = pd.DataFrame(rows, columns=cols)
+    for fd in res["schema"]["fields"]:
+        kind = fd.get("type", "string")
+        if kind in dtypes:
+            df[fd["name"]] = pd.array(df[fd["name"]].tolist(), dtype=dtypes[kind])
+        else:
+            df[fd["name"]] = df[fd["name"]].astype("object").where(df[fd["name"]].notna(), pd.NA)
+    return df

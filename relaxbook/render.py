@@ -1,0 +1,64 @@
+"""Render data as real MyST tables (Sphinx tables with caption and label), not pandas HTML.
+
+Text from data is escaped so it shows literally: Markdown/MyST syntax, pipes and HTML stay text.
+Columns named in ``cite_cols`` hold bib keys (``;``-separated) and become ``{cite:p}`` citations.
+"""
+from __future__ import annotations
+
+import re
+
+NA_TEXT = "NA"
+_ESCAPE = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~^$:@&])")
+
+
+def escape(value) -> str:
+    """Text of one cell, safe to put in MyST: every Markdown/HTML-significant character is backslash-escaped."""
+    if value is None or (not isinstance(value, str) and _isna(value)):
+        return NA_TEXT
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = " ".join(str(value).split())
+    return _ESCAPE.sub(r"\\\1", text)
+
+
+def _isna(value) -> bool:
+    try:
+        import pandas as pd
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def cite(keys) -> str:
+    """``{cite:p}`` role for a ``;``-separated list of bib keys; NA when there is none."""
+    if keys is None or _isna(keys) or str(keys).strip() in ("", NA_TEXT):
+        return NA_TEXT
+    parts = [k.strip() for k in str(keys).split(";") if k.strip()]
+    for k in parts:
+        if not re.fullmatch(r"[A-Za-z0-9_:\-]+", k):
+            raise ValueError(f"'{k}' is not a valid citation key")
+    return "{cite:p}`" + ",".join(parts) + "`"
+
+
+def markdown_table(df, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = ()) -> str:
+    """A pipe table. ``columns`` maps data column -> header text (and selects/orders columns)."""
+    columns = columns or {c: c for c in df.columns}
+    head = "| " + " | ".join(escape(h) for h in columns.values()) + " |"
+    rule = "| " + " | ".join("---" for _ in columns) + " |"
+    lines = [head, rule]
+    for _, row in df.iterrows():
+        cells = [cite(row[c]) if c in cite_cols else escape(row[c]) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def table(df, name: str, caption: str, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = ()):
+    """Display ``df`` as a numbered, captioned MyST table with label ``name`` (use ``{numref}`name```)."""
+    from IPython.display import Markdown, display
+
+    if not re.fullmatch(r"tbl-[a-z0-9-]+", name):
+        raise ValueError(f"table label '{name}' must look like tbl-some-name")
+    body = markdown_table(df, columns, cite_cols)
+    display(Markdown(f"```{{table}} {escape(caption)}\n:name: {name}\n:align: left\n\n{body}\n```"))

@@ -1,0 +1,89 @@
+"""Shared fixtures. Data tests need nothing built; site tests read _build/html (``make test`` builds it first);
+browser tests serve it on 127.0.0.1 and drive Debian chromium through Playwright."""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import socketserver
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+EXECUTED = ROOT / "_build" / "jupyter_execute"
+BIN = Path(sys.executable).parent
+CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if Path(p).exists()), None)
+
+
+def toc_files() -> list[str]:
+    """Every page listed in _toc.yml (root first), as paths without suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part["chapters"]]
+    files += [c["file"] for c in toc.get("chapters", [])]
+    return files
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    if not (SITE / "intro.html").exists():
+        pytest.fail("the site is not built: run `make book` (make test does it for you)")
+    return SITE
+
+
+@pytest.fixture(scope="session")
+def pages(site) -> dict[str, str]:
+    """HTML of every page in the table of contents, by toc path."""
+    return {f: (site / f"{f}.html").read_text(encoding="utf-8") for f in toc_files()}
+
+
+def copy_repo(dest: Path) -> Path:
+    """A scratch copy of the book's sources (no venv, no build), for tests that break things."""
+    def ignore(folder, names):
+        return {n for n in names if n in {".venv", "_build", ".git", ".pytest_cache", "__pycache__"}}
+    shutil.copytree(ROOT, dest, ignore=ignore)
+    return dest
+
+
+def run(cmd: list[str], cwd: Path, root: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if root is not None:
+        env["RELAXBOOK_ROOT"] = str(root)
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def scratch(tmp_path) -> Path:
+    return copy_repo(tmp_path / "book")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler) as httpd:
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if CHROMIUM is None:
+        pytest.fail("Debian chromium is missing: run `make sysdeps` (make test does it for you)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM,
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run"]}

@@ -1,0 +1,196 @@
+"""The built site: strict build, executed cells, the guide's tables, citations, alt text, glue, self-contained."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import BIN, EXECUTED, ROOT, run, toc_files
+
+DATA = ROOT / "data"
+
+
+def read(name):
+    with open(DATA / f"{name}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def text_of(html):
+    return " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+
+
+def test_installed_jupyter_book_is_1x():
+    import jupyter_book
+    assert jupyter_book.__version__.startswith("1.")
+
+
+def test_strict_build_exits_zero_on_a_fresh_copy(scratch):
+    result = run([str(BIN / "jupyter-book"), "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=scratch, root=scratch)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert (scratch / "_build" / "html" / "chapters" / "clinical.html").exists()
+
+
+def executed_notebooks():
+    return sorted(EXECUTED.rglob("*.ipynb"))
+
+
+def test_every_code_cell_of_every_chapter_executed(site):
+    notebooks = executed_notebooks()
+    assert len(notebooks) == len(toc_files())
+    for nb_path in notebooks:
+        nb = json.loads(nb_path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell.get("execution_count"), f"{nb_path.name}: a cell did not run"
+                assert not any(o.get("output_type") == "error" for o in cell.get("outputs", [])), nb_path.name
+
+
+def test_each_row_of_the_guides_tables_appears_in_the_site(pages):
+    page = text_of(pages["chapters/clinical"])
+    rows = {}
+    for cell in read("guide_tables"):
+        rows.setdefault((cell["table_no"], cell["row_no"]), []).append(" ".join(cell["text"].split()))
+    assert len(rows) == 10
+    for key, cells in rows.items():
+        for cell in cells:
+            assert cell in page, f"Table {key[0]} row {key[1]}: {cell!r} missing"
+
+
+def test_every_citation_resolves_to_an_entry_on_its_page(pages):
+    total = 0
+    for name, html in pages.items():
+        soup = BeautifulSoup(html, "html.parser")
+        ids = {t["id"] for t in soup.find_all(id=True)}
+        for a in soup.select("span.bibtex-citation a"):
+            total += 1
+            assert a["href"].lstrip("#") in ids, f"{name}: citation {a.get_text()} does not resolve"
+        assert "??" not in soup.get_text(), name
+    assert total > 50
+
+
+KEPT = {}  # bib keys kept without being cited, with the reason; empty means every entry must be cited
+
+
+def test_every_bib_entry_is_cited_or_explicitly_kept():
+    from relaxbook import bib
+    cited = set()
+    for page in toc_files():
+        for roles in re.findall(r"\{cite:[pt]\}`([^`]+)`", (ROOT / f"{page}.md").read_text()):
+            cited |= {k.strip() for k in roles.split(",")}
+    package = json.loads((DATA / "datapackage.json").read_text())
+    for res in package["resources"]:
+        for field in res["schema"]["fields"]:
+            if field.get("bibkey"):
+                for row in read(res["name"]):
+                    cited |= set(row[field["name"]].split(";"))
+    uncited = bib.keys() - cited - set(KEPT)
+    assert not uncited, f"cite these or add them to KEPT with a reason: {sorted(uncited)}"
+
+
+def test_every_content_image_has_real_alt_text(pages):
+    count = 0
+    for name, html in pages.items():
+        main = BeautifulSoup(html, "html.parser").select_one("main")
+        for img in main.find_all("img"):
+            count += 1
+            alt = img.get("alt", "")
+            assert len(alt) > 40, f"{name}: short alt {alt!r}"
+            assert not re.search(r"\.(png|svg|jpe?g)$", alt) and "/" not in alt.split()[0], f"{name}: alt is a path"
+    assert count >= 5
+
+
+def test_no_page_loads_anything_from_outside(site):
+    for path in site.rglob("*.html"):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        refs = [t.get("src") for t in soup.find_all(["script", "img", "iframe"])]
+        refs += [l.get("href") for l in soup.find_all("link") if "stylesheet" in (l.get("rel") or []) or l.get("rel") == ["preload"]]
+        for ref in filter(None, refs):
+            assert not re.match(r"^(https?:)?//", ref), f"{path.relative_to(site)} loads {ref}"
+
+
+# --- numbers in prose ---------------------------------------------------------------------------------------
+
+def glued_values() -> dict[str, dict[str, str]]:
+    """Glue key -> text/plain per executed page, from myst-nb's ``*.glue.json`` beside each executed notebook."""
+    found = {}
+    for nb_path in executed_notebooks():
+        glue_file = nb_path.with_suffix(".glue.json")
+        outputs = json.loads(glue_file.read_text()) if glue_file.exists() else {}
+        found[nb_path.stem] = {k: o["data"]["text/plain"].strip("'\"") for k, o in outputs.items()
+                               if "text/plain" in o.get("data", {})}
+    return found
+
+
+def expected_numbers() -> dict[str, object]:
+    """Recomputed from the CSVs with the csv module only, independently of relaxbook."""
+    claims, studies = read("claims"), read("studies")
+    status = Counter(c["status"] for c in claims)
+    included = [s for s in studies if s["inclusion"] == "included"]
+    by_id = {s["study_id"]: s for s in studies}
+    ae = read("adverse_effects")
+    refs = read("guide_references")
+    concl = Counter(c["status"] for c in claims if c["chapter"] == "conclusions")
+    mech = Counter(c["status"] for c in claims if c["chapter"] == "mechanisms")
+    bac = [a for a in ae if a["drug_id"] == "baclofen" and a["frequency_pct_max"] != "NA"]
+    return {
+        "claims_total": len(claims), "claims_verified": status["verified"],
+        "claims_partly_verified": status["partly verified"], "claims_unsupported": status["unsupported"],
+        "claims_contradicted": status["contradicted"], "claims_not_found": status["not found"],
+        "n_studies": len(studies), "n_included": len(included),
+        "n_excluded": sum(s["inclusion"] == "excluded" for s in studies),
+        "n_direct": sum(s["evidence_type"] == "direct" for s in included),
+        "n_indirect": sum(s["evidence_type"] == "indirect" for s in included),
+        "guide_trial_n": by_id["guide-lan-epe"]["n_total"], "roussan_n": by_id["roussan1985"]["n_total"],
+        "thiyagarajan_n": by_id["thiyagarajan2024"]["n_total"], "li_n": by_id["li2021"]["n_total"],
+        "luo_n": by_id["luo2017"]["n_total"],
+        "roussan_weeks": by_id["roussan1985"]["duration_weeks"], "luo_weeks": by_id["luo2017"]["duration_weeks"],
+        "ae_total": len(ae), "ae_with_frequency": sum(a["frequency_pct_max"] != "NA" for a in ae),
+        "bac_drowsy_min": min(int(float(a["frequency_pct_min"])) for a in bac),
+        "bac_drowsy_max": max(int(float(a["frequency_pct_max"])) for a in bac),
+        "guide_works": len({r["source_key"] for r in refs if r["identifies_work"] != "no"}),
+        "guide_no_work": sum(r["identifies_work"] == "no" for r in refs),
+        "concl_total": sum(concl.values()), "concl_contradicted": concl["contradicted"],
+        "concl_partly": concl["partly verified"],
+        "mech_claims": sum(mech.values()), "mech_unsupported": mech["unsupported"],
+        "evidence_cutoff": json.loads((DATA / "datapackage.json").read_text())["evidence_cutoff"],
+    }
+
+
+def same(a: str, b) -> bool:
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return a == str(b)
+
+
+def test_numbers_glued_into_prose_equal_values_recomputed_from_the_csvs(site):
+    expected = expected_numbers()
+    checked = 0
+    for notebook, values in glued_values().items():
+        for key, value in values.items():
+            if key.startswith("fig-") or key == "bib_total":
+                continue
+            assert key in expected, f"{notebook}: glued '{key}' has no independent recomputation in this test"
+            assert same(value, expected[key]), f"{notebook}: {key} = {value}, data say {expected[key]}"
+            checked += 1
+    assert checked >= 30
+
+
+def test_bib_total_matches_references_bib(site):
+    text = (ROOT / "references.bib").read_text()
+    n = len(re.findall(r"^@\w+\{", text, re.M))
+    values = glued_values()["references"]
+    assert int(values["bib_total"]) == n
+
+
+def test_glued_numbers_are_shown_on_their_pages(pages):
+    for page, html in pages.items():
+        assert "pasted-text" in html or page == "chapters/references"
+        soup = BeautifulSoup(html, "html.parser")
+        for span in soup.select("span.pasted-text"):
+            assert span.get_text().strip(), page
