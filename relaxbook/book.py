@@ -12,10 +12,15 @@ STATUSES = ["verified", "partly verified", "unsupported", "contradicted", "not f
 STATUS_ICON = {"verified": "✔", "partly verified": "◐", "unsupported": "✖", "contradicted": "⚠", "not found": "?"}
 
 
-def setup() -> None:
-    """Run once at the top of every chapter: figure style and the evidence cut-off (glued as ``evidence_cutoff``)."""
+def setup(*tables: str) -> None:
+    """Run once at the top of every chapter, naming the ``data/`` tables the chapter reads.
+
+    Declares those tables (reading any other fails, so the list is complete: the build's cache and the page's
+    download links rely on it), applies the figure style and glues the evidence cut-off as ``evidence_cutoff``.
+    """
     from myst_nb import glue
 
+    datapkg.declare(tables)
     figures.use_style()
     glue("evidence_cutoff", evidence_cutoff(), display=False)
 

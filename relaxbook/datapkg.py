@@ -223,14 +223,31 @@ def validate_package(bib_keys: set[str] | None = None) -> dict[str, list[dict]]:
     return tables
 
 
+_declared: set[str] | None = None
+
+
+def declare(names) -> None:
+    """Declare the tables a chapter reads (called by ``book.setup``). Loading any other table then fails, so the
+    declaration in each chapter's first cell is a complete, checked list of its data dependencies."""
+    global _declared
+    package = descriptor()
+    for name in names:
+        resource(name, package)
+    _declared = set(names)
+
+
 def load(name: str):
     """The table ``name`` as a pandas DataFrame with schema types; NA stays missing (``pd.NA``).
 
-    Raises :class:`DataError` naming file, row and column when the table breaks its schema.
+    Raises :class:`DataError` naming file, row and column when the table breaks its schema, or when a chapter reads
+    a table it did not declare in ``book.setup(...)``.
     """
     import pandas as pd
 
     res = resource(name)
+    if _declared is not None and name not in _declared:
+        raise DataError([Problem(_rel(paths.DATA / res["path"]), None, None, "undeclared",
+                                 f"is read but not declared: add '{name}' to book.setup(...) in this chapter")])
     from relaxbook.bib import keys
     rows, problems = check_table(res, keys())
     if problems:

@@ -118,3 +118,15 @@ def test_guide_tables_keep_every_row_of_tables_1_to_3():
     shape = {(int(c["table_no"]), int(c["row_no"])) for c in cells}
     assert {t for t, _ in shape} == {1, 2, 3}
     assert sum(1 for t, _ in shape if t == 2) == 3  # Roussan, From, Thiagarajan
+
+
+def test_reading_an_undeclared_table_fails():
+    try:
+        datapkg.declare(["drugs"])
+        datapkg.load("drugs")
+        with pytest.raises(datapkg.DataError, match=r"data/claims.csv: is read but not declared"):
+            datapkg.load("claims")
+        with pytest.raises(datapkg.DataError, match="no table named 'nosuch'"):
+            datapkg.declare(["nosuch"])
+    finally:
+        datapkg._declared = None
