@@ -87,19 +87,16 @@ def guide_table(number: int, name: str, caption: str):
     """The guide's Table ``number`` rebuilt verbatim from ``guide_tables.csv`` plus a status column."""
     cells = datapkg.load("guide_tables")
     cells = cells[cells["table_no"] == number]
-    claims = datapkg.load("claims").set_index("claim_id")
     headers = cells.sort_values("col_no").drop_duplicates("col_no")["column"].tolist()
     rows = []
     for _, grp in cells.groupby("row_no", sort=True):
         grp = grp.sort_values("col_no")
         row = dict(zip(headers, grp["text"]))
-        status = claims.loc[grp["claim_id"].iloc[-1], "status"]
-        row["Status (this book)"] = _status_text(status)
-        row["Claim"] = ", ".join(dict.fromkeys(grp["claim_id"]))
+        row["Status (this book)"] = " ".join(render.claim(c) for c in dict.fromkeys(grp["claim_id"]))
         rows.append(row)
     import pandas as pd
 
-    render.table(pd.DataFrame(rows), name, caption)
+    render.table(pd.DataFrame(rows), name, caption, myst_cols=("Status (this book)",))
 
 
 def characteristics_table(name: str = "tbl-characteristics"):
@@ -118,20 +115,22 @@ def characteristics_table(name: str = "tbl-characteristics"):
 def claims_table(chapter: str, name: str):
     claims = datapkg.load("claims")
     claims = claims[claims["chapter"] == chapter].copy()
-    claims["status"] = claims["status"].map(_status_text)
-    render.table(claims, name, f"Statements of the source guide checked in this chapter",
-                 {"claim_id": "Claim", "source_text": "The guide says", "guide_refs": "Guide refs",
-                  "status": "Status", "checked_against": "Checked against", "note": "Note"},
-                 cite_cols=("checked_against",))
+    claims["anchor"] = claims["claim_id"].map(render.claim_anchor)
+    claims["badge"] = claims["claim_id"].map(render.claim)
+    render.table(claims, name, "Statements of the source guide checked in this chapter",
+                 {"anchor": "Claim", "source_text": "The guide says", "guide_refs": "Guide refs",
+                  "badge": "Status", "evidence_says": "The evidence says", "checked_against": "Checked against",
+                  "date_checked": "Checked on"},
+                 cite_cols=("checked_against",), myst_cols=("anchor", "badge"))
 
 
 def protocol_table(protocol_id: str, name: str, caption: str):
     prot = datapkg.load("protocols")
     prot = prot[prot["protocol_id"] == protocol_id].sort_values("item_order")
-    claims = datapkg.load("claims").set_index("claim_id")
-    prot = prot.assign(status=prot["claim_id"].map(lambda c: _status_text(claims.loc[c, "status"])))
+    prot = prot.assign(status=prot["claim_id"].map(render.claim))
     render.table(prot, name, caption, {"item": "Item", "source_says": "The guide says",
-                                       "evidence_says": "The checked record says", "status": "Status"})
+                                       "evidence_says": "The checked record says", "status": "Status"},
+                 myst_cols=("status",))
 
 
 def scales_table(name: str = "tbl-scales"):
@@ -149,21 +148,30 @@ def adverse_effects_table(name: str = "tbl-adverse-effects"):
 
 
 def conclusions_table(name: str = "tbl-conclusions"):
-    claims = datapkg.load("claims")
-    links = datapkg.load("conclusion_evidence")
-    studies = datapkg.load("studies").set_index("study_id")
-    rows = []
-    for _, c in claims[claims["chapter"] == "conclusions"].iterrows():
-        ev = links[links["claim_id"] == c["claim_id"]]
-        rows.append({"claim_id": c["claim_id"], "source_text": c["source_text"],
-                     "evidence": "; ".join(f"{studies.loc[s, 'label']} ({r})" for s, r in zip(ev["study_id"], ev["role"]))
-                     or "NA",
-                     "status": _status_text(c["status"]), "checked_against": c["checked_against"]})
+    """Each conclusion of the guide (its wording, status) beside what the evidence supports and its certainty."""
     import pandas as pd
 
-    render.table(pd.DataFrame(rows), name, "Each conclusion of the source guide with the evidence rows it rests on",
-                 {"claim_id": "Claim", "source_text": "The guide concludes", "evidence": "Evidence rows",
-                  "status": "Status", "checked_against": "Checked against"}, cite_cols=("checked_against",))
+    claims = datapkg.load("claims").set_index("claim_id")
+    concl = datapkg.load("conclusions")
+    links = datapkg.load("conclusion_evidence")
+    studies = datapkg.load("studies").set_index("study_id")
+    grades = {r["comparison_id"]: r for r in certainty_rows()}
+    rows = []
+    for _, c in concl.iterrows():
+        ev = links[links["claim_id"] == c["claim_id"]]
+        grade = grades.get(c["comparison_id"]) if isinstance(c["comparison_id"], str) else None
+        rows.append({"anchor": render.claim_anchor(c["claim_id"]),
+                     "guide": claims.loc[c["claim_id"], "source_text"],
+                     "badge": render.claim(c["claim_id"]),
+                     "book": c["book_statement"],
+                     "certainty": grade["certainty_text"] if grade else "not graded (animal data only)",
+                     "evidence": "; ".join(f"{studies.loc[s, 'label']} ({r})" for s, r in zip(ev["study_id"], ev["role"])),
+                     "source_key": c["source_key"]})
+    render.table(pd.DataFrame(rows), name,
+                 "The guide's conclusions (its wording and status) beside what the verified evidence supports",
+                 {"anchor": "Claim", "guide": "The guide concludes", "badge": "Status",
+                  "book": "What the evidence supports", "certainty": "Certainty", "evidence": "Evidence rows",
+                  "source_key": "Sources"}, cite_cols=("source_key",), myst_cols=("anchor", "badge"))
 
 
 def guide_references_table(name: str = "tbl-guide-references"):
@@ -256,3 +264,202 @@ def reference_numbers() -> dict:
     refs = datapkg.load("guide_references")
     return {"bib_total": len(bib.keys()), "guide_works": int(refs.loc[refs["identifies_work"] != "no", "source_key"].nunique()),
             "guide_no_work": int((refs["identifies_work"] == "no").sum())}
+
+
+# --- the evidence audit ----------------------------------------------------------------------------------------
+
+LEVELS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
+START = {"high": 4, "low": 2}
+DOMAINS = ["risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias"]
+
+
+def certainty_rows() -> list[dict]:
+    """GRADE-style certainty per comparison: start level plus downgrades (floor: very low); NA when no studies."""
+    rows = []
+    for r in datapkg.load("certainty").to_dict("records"):
+        start = r["start_level"]
+        if not isinstance(start, str):
+            r.update(level=None, certainty_text="no evidence (no studies)")
+        else:
+            level = max(1, START[start] + sum(int(r[d]) for d in DOMAINS))
+            r.update(level=LEVELS[level], certainty_text="⊕" * level + "◯" * (4 - level) + " " + LEVELS[level])
+        rows.append(r)
+    return rows
+
+
+def sof_table(name: str = "tbl-sof"):
+    """Summary of findings: per comparison and outcome, studies, participants, certainty and each downgrade."""
+    import pandas as pd
+
+    studies = datapkg.load("studies").set_index("study_id")
+    out = []
+    for r in certainty_rows():
+        ids = r["study_ids"].split(";") if isinstance(r["study_ids"], str) else []
+        n = [studies.loc[i, "n_total"] for i in ids]
+        known = [int(x) for x in n if not _isna(x)]
+        downs = [f"{d.replace('_', ' ')} {int(r[d])}: {r[d + '_reason']}" for d in DOMAINS if int(r[d]) < 0]
+        out.append({"comparison": r["comparison"], "outcome": r["outcome"],
+                    "studies": "; ".join(studies.loc[i, "label"] for i in ids) or "none",
+                    "n": (f"{sum(known)}" + (f" (+{len(n) - len(known)} study NA)" if len(known) < len(n) else ""))
+                    if ids else "NA",
+                    "start": r["start_level"], "downgrades": "; ".join(downs) or "none",
+                    "certainty": r["certainty_text"]})
+    render.table(pd.DataFrame(out), name, "Summary of findings with GRADE-style certainty per comparison",
+                 {"comparison": "Comparison", "outcome": "Outcome", "studies": "Studies", "n": "Participants",
+                  "start": "Start", "downgrades": "Downgrades (reason)", "certainty": "Certainty"})
+
+
+def _isna(value) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def design_table(name: str = "tbl-design"):
+    """Design features of each study: randomised, blinded, concealment, registration, timing, size, sponsor."""
+    studies = datapkg.load("studies")
+    quality = datapkg.load("study_quality").set_index("study_id")
+    studies = studies[studies["study_id"].isin(quality.index)].copy()
+    for col in ("allocation_concealment", "registration", "timing", "sponsor"):
+        studies[col] = studies["study_id"].map(quality[col])
+    render.table(studies, name, "Design features of each primary study (NA where the record does not say)",
+                 {"label": "Study", "randomised": "Randomised", "blinding": "Blinding",
+                  "allocation_concealment": "Allocation concealment", "registration": "Registered",
+                  "timing": "Prospective or retrospective", "n_total": "n", "sponsor": "Sponsor",
+                  "inclusion": "Used?", "source_key": "Source"}, cite_cols=("source_key",))
+
+
+ROB_STYLE = {"low": ("+", "#009E73"), "some concerns": ("!", "#E69F00"), "high": ("−", "#D55E00"),
+             "not assessable": ("?", "#BBBBBB")}
+
+
+def rob_figure():
+    """Traffic-light plot of RoB 2 judgements: symbol and colour per cell, study x domain."""
+    import matplotlib.pyplot as plt
+
+    rob = datapkg.load("risk_of_bias")
+    labels = datapkg.load("studies").set_index("study_id")["label"]
+    studies = list(dict.fromkeys(rob["study_id"]))
+    domains = list(dict.fromkeys(rob["domain"]))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(studies) + 1.6))
+    for i, s in enumerate(studies):
+        for j, d in enumerate(domains):
+            judgement = rob[(rob["study_id"] == s) & (rob["domain"] == d)]["judgement"].iloc[0]
+            sym, colour = ROB_STYLE[judgement]
+            ax.scatter(j, i, s=330, color=colour, edgecolors="#333333", linewidths=0.6)
+            ax.text(j, i, sym, ha="center", va="center", fontsize=11, fontweight="bold", color="#111111")
+    ax.set_xticks(range(len(domains)), [d.split(" ", 1)[0] if d != "overall" else "Overall" for d in domains])
+    ax.set_yticks(range(len(studies)), [labels[s] for s in studies])
+    ax.invert_yaxis()
+    ax.set_xlim(-0.6, len(domains) - 0.4)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.tick_params(length=0)
+    handles = [plt.Line2D([], [], marker="o", linestyle="", markersize=11, color=c, markeredgecolor="#333333",
+                          label=f"{sym}  {j}") for j, (sym, c) in ROB_STYLE.items()]
+    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=4, fontsize=9)
+    return figures.png(fig)
+
+
+def flow_counts() -> dict[str, int]:
+    """Counts for the source-flow figure, all from data."""
+    refs = datapkg.load("guide_references")
+    studies = datapkg.load("studies")
+    works = refs.drop_duplicates("source_key")
+    identified = works[works["identifies_work"] != "no"]
+    status = Counter(identified["status"])
+    added = studies[studies["guide_refs"] == "none"]
+    return {
+        "flow_refs": len(refs),
+        "flow_duplicates": len(refs) - len(works),
+        "flow_no_work": int((works["identifies_work"] == "no").sum()),
+        "flow_works": len(identified),
+        "flow_verified": int(status.get("verified", 0)),
+        "flow_partly": int(status.get("partly verified", 0)),
+        "flow_not_found": int(status.get("not found", 0)),
+        "flow_added": len(added),
+        "flow_included": int((studies["inclusion"] == "included").sum()),
+        "flow_excluded": int((studies["inclusion"] == "excluded").sum()),
+    }
+
+
+def source_flow_figure():
+    """PRISMA-like flow: references in the source -> works identified -> checked -> studies included/excluded."""
+    c = flow_counts()
+    studies = datapkg.load("studies")
+    reasons = "\n".join(f"{r['label']}: {r['exclusion_reason'].split(':')[0].split(' (')[0]}"
+                        for _, r in studies[studies["inclusion"] == "excluded"].iterrows())
+    nodes = [
+        ("refs", f"References in the source guide\nn = {c['flow_refs']}", "step"),
+        ("dup", f"Same work cited twice\nn = {c['flow_duplicates']}", "excluded"),
+        ("nowork", f"Site names identifying no work\nn = {c['flow_no_work']}", "excluded"),
+        ("works", f"Distinct works identified\nn = {c['flow_works']}", "step"),
+        ("checked", f"Checked against primary records\nverified {c['flow_verified']} · partly {c['flow_partly']}"
+                    f" · not found {c['flow_not_found']}", "process"),
+        ("added", f"Studies added by this book\nn = {c['flow_added']}", "step"),
+        ("inc", f"Studies included as evidence\nn = {c['flow_included']}", "effect"),
+        ("exc", f"Studies excluded\nn = {c['flow_excluded']}\n{reasons}", "excluded"),
+    ]
+    edges = [("refs", "dup", ""), ("refs", "nowork", ""), ("refs", "works", ""), ("works", "checked", ""),
+             ("checked", "inc", ""), ("added", "inc", ""), ("checked", "exc", "")]
+    return figures.flow_diagram(nodes, edges)
+
+
+def corrections_table(name: str = "tbl-corrections"):
+    """Every claim whose status is 'contradicted': the source says / the evidence says / source."""
+    claims = datapkg.load("claims")
+    rows = claims[claims["status"] == "contradicted"].copy()
+    rows["anchor"] = rows["claim_id"].map(render.claim_anchor)
+    rows["badge"] = rows["claim_id"].map(render.claim)
+    render.table(rows, name, "Corrections to the source: claims contradicted by the evidence",
+                 {"anchor": "Claim", "chapter": "Chapter", "source_text": "The source says",
+                  "evidence_says": "The evidence says", "badge": "Status", "checked_against": "Source"},
+                 cite_cols=("checked_against",), myst_cols=("anchor", "badge"))
+
+
+def problems_table(name: str = "tbl-problems"):
+    """Claims that are unsupported or could not be found (not contradicted, but not to be relied on)."""
+    claims = datapkg.load("claims")
+    rows = claims[claims["status"].isin(["unsupported", "not found"])].copy()
+    rows["anchor"] = rows["claim_id"].map(render.claim_anchor)
+    rows["badge"] = rows["claim_id"].map(render.claim)
+    render.table(rows, name, "Claims of the source that are unsupported or whose source could not be found",
+                 {"anchor": "Claim", "chapter": "Chapter", "source_text": "The source says",
+                  "evidence_says": "What we found", "badge": "Status", "checked_against": "Checked against"},
+                 cite_cols=("checked_against",), myst_cols=("anchor", "badge"))
+
+
+def excluded_table(name: str = "tbl-excluded"):
+    """Excluded studies with the reason and, for retracted work, the retraction notice."""
+    studies = datapkg.load("studies")
+    rows = studies[studies["inclusion"] == "excluded"]
+    render.table(rows, name, "Excluded and retracted studies (never used as support)",
+                 {"label": "Study", "comparison": "Comparison", "guide_refs": "Guide refs",
+                  "exclusion_reason": "Reason", "source_key": "Work", "notice_key": "Retraction notice"},
+                 cite_cols=("source_key", "notice_key"))
+
+
+def duplicate_citations_table(name: str = "tbl-duplicate-citations"):
+    """Guide reference numbers that point to one and the same work (or to the same bare site name)."""
+    import pandas as pd
+
+    refs = datapkg.load("guide_references")
+    groups = refs.groupby("source_key", sort=False)["ref_no"].apply(list)
+    rows = [{"refs": ", ".join(f"[{n}]" for n in nos), "source_key": key, "count": len(nos)}
+            for key, nos in groups.items() if len(nos) > 1]
+    render.table(pd.DataFrame(rows), name, "The source's reference numbers that cite one work more than once",
+                 {"refs": "Guide references", "count": "Times cited", "source_key": "One entry"},
+                 cite_cols=("source_key",))
+
+
+def audit_numbers() -> dict[str, int]:
+    counts = claim_counts()
+    refs = datapkg.load("guide_references")
+    from relaxbook import bib
+
+    entries = bib.entries()
+    keys = refs["source_key"].unique()
+    with_id = sum(1 for k in keys if "doi" in entries[k].fields or "pmid" in entries[k].fields)
+    return {**{f"audit_{k.replace(' ', '_')}": v for k, v in counts.items()},
+            "audit_total": sum(counts.values()), "audit_refs_with_id": with_id, "audit_ref_works": len(keys),
+            **flow_counts()}

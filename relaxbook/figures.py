@@ -66,7 +66,8 @@ def flow_diagram(nodes, edges, rankdir: str = "TB") -> "Image":
 
     shapes = {"drug": ("box", "#0072B2", "white"), "target": ("ellipse", "#E69F00", "black"),
               "process": ("box", "#F2F2F2", "black"), "effect": ("box", "#009E73", "white"),
-              "step": ("box", "#F2F2F2", "black"), "decision": ("diamond", "#FFF2CC", "black")}
+              "step": ("box", "#F2F2F2", "black"), "decision": ("diamond", "#FFF2CC", "black"),
+              "excluded": ("box", "#FDE2D2", "black")}
     g = graphviz.Digraph(format="png", graph_attr={"rankdir": rankdir, "bgcolor": "white", "dpi": "96",
                                                    "fontname": "DejaVu Sans", "nodesep": "0.3"},
                          node_attr={"fontname": "DejaVu Sans", "fontsize": "11", "style": "filled,rounded",

@@ -42,23 +42,46 @@ def cite(keys) -> str:
     return "{cite:p}`" + ",".join(parts) + "`"
 
 
-def markdown_table(df, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = ()) -> str:
-    """A pipe table. ``columns`` maps data column -> header text (and selects/orders columns)."""
+def claim(claim_id) -> str:
+    """MyST for claim ``claim_id``'s verification badge (see relaxbook/sphinxext.py)."""
+    return "{claim}`" + _checked_id(claim_id) + "`"
+
+
+def claim_anchor(claim_id) -> str:
+    """MyST for the ``claim-cNN`` anchor that badges link to."""
+    return "{claimid}`" + _checked_id(claim_id) + "`"
+
+
+def _checked_id(claim_id) -> str:
+    if not re.fullmatch(r"c[0-9]{2,3}", str(claim_id)):
+        raise ValueError(f"'{claim_id}' is not a claim id")
+    return str(claim_id)
+
+
+def markdown_table(df, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = (),
+                   myst_cols: tuple[str, ...] = ()) -> str:
+    """A pipe table. ``columns`` maps data column -> header text (and selects/orders columns).
+
+    ``cite_cols`` hold bib keys (rendered as citations); ``myst_cols`` hold MyST made by this package's own
+    functions (``claim``/``claim_anchor``), inserted as is. Every other cell is escaped text.
+    """
     columns = columns or {c: c for c in df.columns}
     head = "| " + " | ".join(escape(h) for h in columns.values()) + " |"
     rule = "| " + " | ".join("---" for _ in columns) + " |"
     lines = [head, rule]
     for _, row in df.iterrows():
-        cells = [cite(row[c]) if c in cite_cols else escape(row[c]) for c in columns]
+        cells = [cite(row[c]) if c in cite_cols else str(row[c]) if c in myst_cols else escape(row[c])
+                 for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def table(df, name: str, caption: str, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = ()):
+def table(df, name: str, caption: str, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = (),
+          myst_cols: tuple[str, ...] = ()):
     """Display ``df`` as a numbered, captioned MyST table with label ``name`` (use ``{numref}`name```)."""
     from IPython.display import Markdown, display
 
     if not re.fullmatch(r"tbl-[a-z0-9-]+", name):
         raise ValueError(f"table label '{name}' must look like tbl-some-name")
-    body = markdown_table(df, columns, cite_cols)
+    body = markdown_table(df, columns, cite_cols, myst_cols)
     display(Markdown(f"```{{table}} {escape(caption)}\n:name: {name}\n:align: left\n\n{body}\n```"))

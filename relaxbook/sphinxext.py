@@ -1,10 +1,20 @@
-"""Sphinx extension: validate the data package and the bibliography before any chapter is executed.
+"""Sphinx extension of the book.
 
-A malformed CSV or an unknown ``source_key`` stops the build with one line per problem (file, row, column, rule).
+* Validates the data package and the bibliography before any chapter is executed: a malformed CSV or an unknown
+  ``source_key`` stops the build with one line per problem (file, row, column, rule).
+* Roles for verification badges: ``{claim}`cNN``` renders claim cNN's status as an accessible badge (icon + text,
+  a tooltip on hover and keyboard focus naming what it was checked against) linking to ``#claim-cNN`` on the
+  same page; ``{claimid}`cNN``` renders the anchor ``claim-cNN`` (used in each chapter's list of checked claims).
 """
 from __future__ import annotations
 
+import html
+from functools import lru_cache
+
+from docutils import nodes
 from sphinx.errors import SphinxError
+
+ICONS = {"verified": "✔", "partly verified": "◐", "unsupported": "✖", "contradicted": "⚠", "not found": "?"}
 
 
 class InvalidData(SphinxError):
@@ -14,12 +24,75 @@ class InvalidData(SphinxError):
 def _validate(app) -> None:
     from relaxbook.datapkg import DataError, validate_package
 
+    _claims.cache_clear()
     try:
         validate_package()
     except DataError as exc:
         raise InvalidData("\n" + str(exc)) from None
 
 
+@lru_cache(maxsize=1)
+def _claims() -> dict[str, dict]:
+    from relaxbook.datapkg import load
+
+    return {r["claim_id"]: r for r in load("claims").to_dict("records")}
+
+
+def short_ref(key: str) -> str:
+    """'Luo et al. 2017' style label for a bib key (organisation name for corporate authors; NA kept)."""
+    from relaxbook.bib import entries
+
+    entry = entries().get(key)
+    if entry is None:
+        return key
+    people = entry.persons.get("author", [])
+    year = entry.fields.get("year", "NA")
+    if not people:
+        return f"{key} ({year})"
+    first = " ".join(people[0].last_names) or str(people[0])
+    first = first.strip("{}")
+    etal = " et al." if len(people) > 1 else ""
+    return f"{first}{etal} {year}" if year != "NA" else f"{first}{etal} (year NA)"
+
+
+def badge_html(claim: dict) -> str:
+    status = claim["status"]
+    sources = "; ".join(short_ref(k.strip()) for k in str(claim["checked_against"]).split(";"))
+    tip = f"Claim {claim['claim_id']}: {status}. Checked against {sources} on {claim['date_checked']}."
+    css = "claim-" + status.replace(" ", "-")
+    return (f'<a class="claim-badge {css}" href="#claim-{html.escape(claim["claim_id"])}">'
+            f'<span class="claim-icon" aria-hidden="true">{ICONS[status]}</span>'
+            f'<span class="claim-status">{html.escape(status)}</span>'
+            f'<span class="claim-tip" role="tooltip">{html.escape(tip)}</span></a>')
+
+
+def _lookup(text, lineno, inliner, rawtext):
+    cid = text.strip()
+    claim = _claims().get(cid)
+    if claim is None:
+        msg = inliner.reporter.error(f"unknown claim id '{cid}': not in data/claims.csv", line=lineno)
+        return None, [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return claim, None, None
+
+
+def claim_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    claim, bad, msgs = _lookup(text, lineno, inliner, rawtext)
+    if claim is None:
+        return bad, msgs
+    return [nodes.raw("", badge_html(claim), format="html")], []
+
+
+def claimid_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    claim, bad, msgs = _lookup(text, lineno, inliner, rawtext)
+    if claim is None:
+        return bad, msgs
+    node = nodes.inline(claim["claim_id"], claim["claim_id"], classes=["claim-id"])
+    node["ids"].append(f"claim-{claim['claim_id']}")
+    return [node], []
+
+
 def setup(app):
     app.connect("builder-inited", _validate)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    app.add_role("claim", claim_role)
+    app.add_role("claimid", claimid_role)
+    return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -158,7 +158,34 @@ def expected_numbers() -> dict[str, object]:
         "concl_partly": concl["partly verified"],
         "mech_claims": sum(mech.values()), "mech_unsupported": mech["unsupported"],
         "evidence_cutoff": json.loads((DATA / "datapackage.json").read_text())["evidence_cutoff"],
+        **audit_expected(claims, studies, refs),
     }
+
+
+def audit_expected(claims, studies, refs) -> dict[str, object]:
+    from pybtex.database import parse_file
+
+    entries = parse_file(str(ROOT / "references.bib")).entries
+    status = Counter(c["status"] for c in claims)
+    keys = list(dict.fromkeys(r["source_key"] for r in refs))
+    first = {}
+    for r in refs:
+        first.setdefault(r["source_key"], r)
+    works = [first[k] for k in keys if first[k]["identifies_work"] != "no"]
+    wstatus = Counter(w["status"] for w in works)
+    out = {f"audit_{k.replace(' ', '_')}": status[k]
+           for k in ("verified", "partly verified", "unsupported", "contradicted", "not found")}
+    out.update({
+        "audit_total": len(claims), "audit_ref_works": len(keys),
+        "audit_refs_with_id": sum(1 for k in keys if {"doi", "pmid"} & set(entries[k].fields.keys())),
+        "flow_refs": len(refs), "flow_duplicates": len(refs) - len(keys),
+        "flow_no_work": sum(first[k]["identifies_work"] == "no" for k in keys), "flow_works": len(works),
+        "flow_verified": wstatus["verified"], "flow_partly": wstatus["partly verified"],
+        "flow_not_found": wstatus["not found"], "flow_added": sum(s["guide_refs"] == "none" for s in studies),
+        "flow_included": sum(s["inclusion"] == "included" for s in studies),
+        "flow_excluded": sum(s["inclusion"] == "excluded" for s in studies),
+    })
+    return out
 
 
 def same(a: str, b) -> bool:
