@@ -221,3 +221,14 @@ def test_glued_numbers_are_shown_on_their_pages(pages):
         soup = BeautifulSoup(html, "html.parser")
         for span in soup.select("span.pasted-text"):
             assert span.get_text().strip(), page
+
+
+def test_every_page_shows_the_notice_with_the_evidence_cutoff(pages):
+    cutoff = json.loads((DATA / "datapackage.json").read_text())["evidence_cutoff"]
+    for name, html in pages.items():
+        soup = BeautifulSoup(html, "html.parser")
+        box = soup.select_one("main div.admonition.warning")
+        assert box is not None, f"{name}: the notice is not rendered as an admonition"
+        title = box.select_one(".admonition-title").get_text(" ")
+        assert "Not medical advice" in title and cutoff in title, name
+        assert "not medical advice" in box.get_text(" ") and "```" not in soup.select_one("main").get_text(), name
