@@ -76,11 +76,10 @@ def study_value(study_id: str, column: str):
 
 def mechanism_table(name: str = "tbl-mechanisms"):
     mech = datapkg.load("mechanisms")
-    mech = mech[mech["basis"] == "as the checked evidence states it"].copy()
-    mech["verification"] = mech["verification"].map(_status_text)
-    render.table(mech, name, "Mechanisms of action as the checked evidence states them",
-                 {"drug_id": "Drug", "target": "Target", "site": "Site", "action": "Action",
-                  "effect": "Effect", "verification": "Status", "source_key": "Source"}, cite_cols=("source_key",))
+    _sourced_table(mech[mech["basis"] == "as the checked evidence states it"], "verification", name,
+                   "Mechanisms of action as the checked evidence states them",
+                   {"drug_id": "Drug", "target": "Target", "site": "Site", "action": "Action",
+                    "effect": "Effect", "verification": "Status", "source_key": "Source"})
 
 
 def guide_table(number: int, name: str, caption: str):
@@ -139,12 +138,18 @@ def scales_table(name: str = "tbl-scales"):
                   "source_key": "Source"}, cite_cols=("source_key",))
 
 
+def _sourced_table(df, status_col, name, caption, columns):
+    """A table whose ``status_col`` shows a verification status (icon + text) and whose source_key is cited."""
+    df = df.copy()
+    df[status_col] = df[status_col].map(_status_text)
+    render.table(df, name, caption, columns, cite_cols=("source_key",))
+
+
 def adverse_effects_table(name: str = "tbl-adverse-effects"):
-    ae = datapkg.load("adverse_effects").copy()
-    ae["verification"] = ae["verification"].map(_status_text)
-    render.table(ae, name, "Adverse effects and warnings per drug, with frequencies where known",
-                 {"drug_id": "Drug", "effect": "Effect or warning", "frequency_text": "Frequency",
-                  "context": "Context", "verification": "Status", "source_key": "Source"}, cite_cols=("source_key",))
+    _sourced_table(datapkg.load("adverse_effects"), "verification", name,
+                   "Adverse effects and warnings per drug, with frequencies where known",
+                   {"drug_id": "Drug", "effect": "Effect or warning", "frequency_text": "Frequency",
+                    "context": "Context", "verification": "Status", "source_key": "Source"})
 
 
 def conclusions_table(name: str = "tbl-conclusions"):
@@ -175,11 +180,10 @@ def conclusions_table(name: str = "tbl-conclusions"):
 
 
 def guide_references_table(name: str = "tbl-guide-references"):
-    refs = datapkg.load("guide_references").copy()
-    refs["status"] = refs["status"].map(_status_text)
-    render.table(refs, name, "The source guide's 20 references and the work each identifies",
-                 {"ref_no": "No.", "as_cited": "As cited by the guide", "identifies_work": "Identifies a work?",
-                  "status": "Status", "source_key": "Entry", "note": "Note"}, cite_cols=("source_key",))
+    _sourced_table(datapkg.load("guide_references"), "status", name,
+                   "The source guide's 20 references and the work each identifies",
+                   {"ref_no": "No.", "as_cited": "As cited by the guide", "identifies_work": "Identifies a work?",
+                    "status": "Status", "source_key": "Entry", "note": "Note"})
 
 
 # --- figures -------------------------------------------------------------------------------------------------
@@ -405,28 +409,27 @@ def source_flow_figure():
     return figures.flow_diagram(nodes, edges)
 
 
-def corrections_table(name: str = "tbl-corrections"):
-    """Every claim whose status is 'contradicted': the source says / the evidence says / source."""
+def _claims_with_status(statuses, name, caption, evidence_header):
     claims = datapkg.load("claims")
-    rows = claims[claims["status"] == "contradicted"].copy()
+    rows = claims[claims["status"].isin(statuses)].copy()
     rows["anchor"] = rows["claim_id"].map(render.claim_anchor)
     rows["badge"] = rows["claim_id"].map(render.claim)
-    render.table(rows, name, "Corrections to the source: claims contradicted by the evidence",
+    render.table(rows, name, caption,
                  {"anchor": "Claim", "chapter": "Chapter", "source_text": "The source says",
-                  "evidence_says": "The evidence says", "badge": "Status", "checked_against": "Source"},
+                  "evidence_says": evidence_header, "badge": "Status", "checked_against": "Checked against"},
                  cite_cols=("checked_against",), myst_cols=("anchor", "badge"))
+
+
+def corrections_table(name: str = "tbl-corrections"):
+    """Every claim whose status is 'contradicted': the source says / the evidence says / source."""
+    _claims_with_status(["contradicted"], name, "Corrections to the source: claims contradicted by the evidence",
+                        "The evidence says")
 
 
 def problems_table(name: str = "tbl-problems"):
     """Claims that are unsupported or could not be found (not contradicted, but not to be relied on)."""
-    claims = datapkg.load("claims")
-    rows = claims[claims["status"].isin(["unsupported", "not found"])].copy()
-    rows["anchor"] = rows["claim_id"].map(render.claim_anchor)
-    rows["badge"] = rows["claim_id"].map(render.claim)
-    render.table(rows, name, "Claims of the source that are unsupported or whose source could not be found",
-                 {"anchor": "Claim", "chapter": "Chapter", "source_text": "The source says",
-                  "evidence_says": "What we found", "badge": "Status", "checked_against": "Checked against"},
-                 cite_cols=("checked_against",), myst_cols=("anchor", "badge"))
+    _claims_with_status(["unsupported", "not found"], name,
+                        "Claims of the source that are unsupported or whose source could not be found", "What we found")
 
 
 def excluded_table(name: str = "tbl-excluded"):
