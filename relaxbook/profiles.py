@@ -197,7 +197,7 @@ def dose_figure():
     for i, r in lab.iterrows():
         if _n(r["usual_low"]) is not None:
             ax.plot([r["usual_low"], r["usual_high"]], [i, i], color="#9ecae1", linewidth=14, solid_capstyle="butt",
-                    label="usual daily dose (label)")
+                    marker="s", markersize=13, label="usual daily dose (label)")  # marker: a single-dose label shows
         else:
             ax.text(5, i - 0.3, "no labelled dose (NA)", fontsize=9, style="italic")
         if _n(r["max"]) is not None:
