@@ -14,6 +14,25 @@ from functools import lru_cache
 from docutils import nodes
 from sphinx.errors import SphinxError
 
+def _register_bib_style() -> None:
+    """Bibliography labels are the bib keys: unique by construction (alpha labels such as 'NANA' collide across
+    the per-chapter bibliographies when authors and years are NA), and the same keys the data use."""
+    from pybtex.plugin import register_plugin
+    from pybtex.style.formatting.alpha import Style as AlphaStyle
+    from pybtex.style.labels import BaseLabelStyle
+
+    class KeyLabelStyle(BaseLabelStyle):
+        def format_labels(self, sorted_entries):
+            for entry in sorted_entries:
+                yield entry.key
+
+    class BookStyle(AlphaStyle):
+        default_label_style = "relaxbook_key"
+
+    register_plugin("pybtex.style.labels", "relaxbook_key", KeyLabelStyle, force=True)
+    register_plugin("pybtex.style.formatting", "relaxbook", BookStyle, force=True)
+
+
 ICONS = {"verified": "✔", "partly verified": "◐", "unsupported": "✖", "contradicted": "⚠", "not found": "?"}
 
 
@@ -92,6 +111,7 @@ def claimid_role(name, rawtext, text, lineno, inliner, options=None, content=Non
 
 
 def setup(app):
+    _register_bib_style()
     app.connect("builder-inited", _validate)
     app.add_role("claim", claim_role)
     app.add_role("claimid", claimid_role)

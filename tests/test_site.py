@@ -11,6 +11,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import BIN, EXECUTED, ROOT, run, toc_files
+from test_effects import expected_effect_numbers
+from test_profiles import expected_profile_numbers
 
 DATA = ROOT / "data"
 
@@ -159,6 +161,7 @@ def expected_numbers() -> dict[str, object]:
         "mech_claims": sum(mech.values()), "mech_unsupported": mech["unsupported"],
         "evidence_cutoff": json.loads((DATA / "datapackage.json").read_text())["evidence_cutoff"],
         **audit_expected(claims, studies, refs),
+        **expected_profile_numbers(), **expected_effect_numbers(),
     }
 
 

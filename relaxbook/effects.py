@@ -1,0 +1,273 @@
+"""Effect sizes with 95% confidence intervals from ``data/outcome_stats.csv``, using ``statsmodels.stats.meta_analysis``.
+
+Rules (issue 5, CONTRIBUTING.md):
+
+* each experimental arm is paired with the comparator arm of the same study, outcome and timepoint;
+* continuous outcomes give a mean difference (MD) only when both arms report a mean, a dispersion whose type is
+  stated (SD, or SE converted exactly as SD = SE * sqrt(n)) and n; otherwise the row stays NA with the reason;
+* event outcomes give a risk ratio (RR) when both arms report events and n (0.5 is added to every cell only when a
+  cell is zero, and the row says so);
+* excluded studies (``studies.inclusion == "excluded"``: retracted, duplicate, not found) are never in an estimate;
+* pooling (random effects, DerSimonian-Laird) only when at least two studies share comparison, outcome, scale and
+  effect measure; otherwise the reason is given.
+"""
+from __future__ import annotations
+
+import math
+
+from relaxbook import datapkg, figures, render
+
+Z = 1.959963984540054  # standard normal 97.5th percentile
+
+
+# --- effect sizes (pure functions, unit-tested against published values) -------------------------------------
+
+def mean_difference(m1, sd1, n1, m2, sd2, n2) -> tuple[float, float]:
+    """MD = m1 - m2 and its variance sd1²/n1 + sd2²/n2 (Cochrane Handbook, chapter 6)."""
+    return m1 - m2, sd1 ** 2 / n1 + sd2 ** 2 / n2
+
+
+def smd(m1, sd1, n1, m2, sd2, n2) -> tuple[float, float]:
+    """Bias-corrected standardised mean difference (Hedges' g) and its variance, by statsmodels."""
+    from statsmodels.stats.meta_analysis import effectsize_smd
+
+    eff, var = effectsize_smd(m1, sd1, n1, m2, sd2, n2)
+    return float(eff), float(var)
+
+
+def log_risk_ratio(e1, n1, e2, n2) -> tuple[float, float, bool]:
+    """log RR of arm 1 vs arm 2 and its variance, by statsmodels; 0.5 added to all cells only if one is zero."""
+    import numpy as np
+    from statsmodels.stats.meta_analysis import effectsize_2proportions
+
+    zero = min(e1, e2, n1 - e1, n2 - e2) == 0
+    eff, var = effectsize_2proportions(np.array([e1]), np.array([n1]), np.array([e2]), np.array([n2]),
+                                       statistic="risk-ratio", zero_correction=0.5 if zero else None)
+    return float(eff[0]), float(var[0]), zero
+
+
+def ci(estimate: float, variance: float) -> tuple[float, float]:
+    se = math.sqrt(variance)
+    return estimate - Z * se, estimate + Z * se
+
+
+def pool(effects, variances) -> dict:
+    """Random-effects pooled estimate (DerSimonian-Laird) with 95% CI, I² (%) and τ², by statsmodels."""
+    import numpy as np
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    res = combine_effects(np.asarray(effects, float), np.asarray(variances, float), method_re="dl")
+    low, high = res.conf_int(use_t=False)[1]
+    return {"estimate": float(res.mean_effect_re), "ci_low": float(low), "ci_high": float(high),
+            "i2_pct": float(res.i2 * 100), "tau2": float(res.tau2), "k": int(res.k), "q": float(res.q)}
+
+
+# --- from data ------------------------------------------------------------------------------------------------
+
+def _num(value):
+    """A float, or None for NA."""
+    import pandas as pd
+
+    return None if pd.isna(value) else float(value)
+
+
+def _text(value):
+    import pandas as pd
+
+    return None if pd.isna(value) else str(value)
+
+
+def _reason_continuous(e, c) -> str | None:
+    if e["study_excluded"]:
+        return f"study excluded ({e['exclusion_reason']})"
+    for arm, name in ((e, "experimental"), (c, "comparator")):
+        if _num(arm["mean"]) is None:
+            return f"{name} arm mean not reported"
+    for arm in (e, c):
+        if _num(arm["dispersion"]) is None:
+            return "no dispersion reported"
+    for arm in (e, c):
+        if _text(arm["dispersion_type"]) not in ("SD", "SE"):
+            return "dispersion type (SD or SE) not stated"
+    for arm in (e, c):
+        if _num(arm["n"]) is None:
+            return "arm size not reported"
+    return None
+
+
+def _reason_events(e, c) -> str | None:
+    if e["study_excluded"]:
+        return f"study excluded ({e['exclusion_reason']})"
+    for arm, name in ((e, "experimental"), (c, "comparator")):
+        if _num(arm["n"]) is None:
+            return f"{name} arm size not reported" + (" (percentages only)" if _num(arm["percent"]) is not None else "")
+        if _num(arm["events"]) is None:
+            return f"{name} arm event count not reported"
+    return None
+
+
+def stats():
+    """outcome_stats joined with study comparison and inclusion."""
+    st = datapkg.load("outcome_stats")
+    studies = datapkg.load("studies").set_index("study_id")
+    st = st.assign(comparison=st["study_id"].map(studies["comparison"]),
+                   label=st["study_id"].map(studies["label"]),
+                   study_excluded=st["study_id"].map(studies["inclusion"]).eq("excluded"),
+                   exclusion_reason=st["study_id"].map(studies["exclusion_reason"]))
+    return st
+
+
+def contrasts():
+    """One row per experimental-vs-comparator pair, with the effect size or NA and the reason it is NA."""
+    import pandas as pd
+
+    st = stats()
+    rows = []
+    for _, e in st[st["role"] == "experimental"].iterrows():
+        same = (st["study_id"] == e["study_id"]) & (st["outcome"] == e["outcome"]) & (st["role"] == "comparator")
+        same &= st["timepoint"].fillna("NA") == ("NA" if pd.isna(e["timepoint"]) else e["timepoint"])
+        comp = st[same]
+        row = {"study_id": e["study_id"], "label": e["label"], "comparison": e["comparison"], "outcome": e["outcome"],
+               "scale_id": e["scale_id"], "timepoint": e["timepoint"], "measure": e["measure"],
+               "experimental_arm": e["arm_id"], "comparator_arm": None, "effect_measure": None,
+               "estimate": None, "ci_low": None, "ci_high": None, "log_estimate": None, "variance": None,
+               "status": "not computed", "reason": None, "note": None,
+               "source_key": e["source_key"], "excluded": bool(e["study_excluded"])}
+        if len(comp) != 1:
+            row["reason"] = "no single comparator arm for this outcome and timepoint"
+            rows.append(row)
+            continue
+        c = comp.iloc[0]
+        row["comparator_arm"] = c["arm_id"]
+        if _text(e["measure"]) == "events":
+            row["effect_measure"] = "RR"
+            row["reason"] = _reason_events(e, c)
+            if row["reason"] is None:
+                lr, var, zero = log_risk_ratio(int(e["events"]), int(e["n"]), int(c["events"]), int(c["n"]))
+                low, high = ci(lr, var)
+                row.update(estimate=math.exp(lr), ci_low=math.exp(low), ci_high=math.exp(high),
+                           log_estimate=lr, variance=var, status="computed",
+                           note="0.5 added to every cell (a zero cell)" if zero else None)
+        else:
+            row["effect_measure"] = "MD"
+            row["reason"] = _reason_continuous(e, c)
+            if row["reason"] is None:
+                sds = [float(a["dispersion"]) * (math.sqrt(float(a["n"])) if a["dispersion_type"] == "SE" else 1)
+                       for a in (e, c)]
+                md, var = mean_difference(float(e["mean"]), sds[0], float(e["n"]), float(c["mean"]), sds[1], float(c["n"]))
+                low, high = ci(md, var)
+                row.update(estimate=md, ci_low=low, ci_high=high, log_estimate=md, variance=var, status="computed")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def forest_rows():
+    """The rows a forest plot may show: computed, from included studies only."""
+    c = contrasts()
+    return c[(c["status"] == "computed") & ~c["excluded"]].reset_index(drop=True)
+
+
+def pooling():
+    """Per comparison, outcome, scale and measure with any computed row: pooled estimate, or why none."""
+    import pandas as pd
+
+    rows = []
+    fr = forest_rows()
+    for key, grp in fr.groupby(["comparison", "outcome", "effect_measure"], sort=True, dropna=False):
+        comparison, outcome, measure = key
+        studies = grp["study_id"].nunique()
+        row = {"comparison": comparison, "outcome": outcome, "effect_measure": measure, "k_studies": studies,
+               "estimate": None, "ci_low": None, "ci_high": None, "i2_pct": None, "tau2": None}
+        if studies >= 2 and len(grp) == studies:
+            p = pool(grp["log_estimate"], grp["variance"])
+            back = math.exp if measure == "RR" else (lambda x: x)
+            row.update(estimate=back(p["estimate"]), ci_low=back(p["ci_low"]), ci_high=back(p["ci_high"]),
+                       i2_pct=p["i2_pct"], tau2=p["tau2"], reason="pooled (random effects, DerSimonian-Laird)")
+        elif studies >= 2:
+            row["reason"] = "several rows per study; not pooled"
+        else:
+            row["reason"] = "only one study with complete statistics: no pooling possible"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- numbers, tables, figures -------------------------------------------------------------------------------------
+
+def effect_numbers() -> dict:
+    c = contrasts()
+    p = pooling()
+    comp = c["status"] == "computed"
+    reasons = c.loc[~comp, "reason"]
+    return {"eff_contrasts": len(c), "eff_computed": int(comp.sum()), "eff_not_computed": int((~comp).sum()),
+            "eff_no_dispersion": int(reasons.eq("no dispersion reported").sum()),
+            "eff_no_dispersion_type": int(reasons.eq("dispersion type (SD or SE) not stated").sum()),
+            "eff_excluded": int(reasons.str.startswith("study excluded").sum()),
+            "eff_other_missing": int((~comp).sum() - reasons.eq("no dispersion reported").sum()
+                                     - reasons.eq("dispersion type (SD or SE) not stated").sum()
+                                     - reasons.str.startswith("study excluded").sum()),
+            "eff_pooled": int(p["reason"].str.startswith("pooled").sum()) if len(p) else 0,
+            "eff_studies_computed": int(c.loc[comp, "study_id"].nunique())}
+
+
+def _fmt(x, digits=2):
+    return "NA" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def effects_table(name: str = "tbl-effects"):
+    c = contrasts().copy()
+    c["effect"] = [f"{m} {_fmt(e)} ({_fmt(lo)} to {_fmt(hi)})" if s == "computed" else "NA"
+                   for m, e, lo, hi, s in zip(c["effect_measure"], c["estimate"], c["ci_low"], c["ci_high"], c["status"])]
+    c["why"] = [n if s == "computed" else r for s, r, n in zip(c["status"], c["reason"], c["note"])]
+    render.table(c, name, "Every comparison with summary statistics: effect size with 95% CI, or NA and why",
+                 {"label": "Study", "comparison": "Comparison (first vs second)", "outcome": "Outcome",
+                  "timepoint": "Time", "effect": "Effect (95% CI)", "why": "Why NA / note", "source_key": "Source"},
+                 cite_cols=("source_key",))
+
+
+def pooling_table(name: str = "tbl-pooling"):
+    p = pooling().copy()
+    p["pooled"] = [f"{_fmt(e)} ({_fmt(lo)} to {_fmt(hi)}); I² {_fmt(i, 0)}%; τ² {_fmt(t, 3)}" if e is not None else "NA"
+                   for e, lo, hi, i, t in zip(p["estimate"], p["ci_low"], p["ci_high"], p["i2_pct"], p["tau2"])]
+    render.table(p, name, "Pooling by comparison and outcome",
+                 {"comparison": "Comparison", "outcome": "Outcome", "effect_measure": "Measure",
+                  "k_studies": "Studies", "pooled": "Pooled (95% CI)", "reason": "Why"})
+
+
+def stats_table(name: str = "tbl-outcome-stats"):
+    st = stats()
+    render.table(st, name, "Summary statistics per arm as reported (NA where the source gives none)",
+                 {"label": "Study", "arm_id": "Arm", "outcome": "Outcome", "timepoint": "Time", "mean": "Mean",
+                  "dispersion": "±", "dispersion_type": "SD/SE", "n": "n", "events": "Events", "percent": "%",
+                  "derivation": "How obtained", "source_key": "Source"}, cite_cols=("source_key",))
+
+
+def forest_figure():
+    """One panel per comparison and outcome, drawn from :func:`forest_rows` only (log scale for RR)."""
+    return figures.png(forest_axes())
+
+
+def forest_axes():
+    """The forest plot as a matplotlib figure (tests count its rows)."""
+    import matplotlib.pyplot as plt
+
+    fr = forest_rows()
+    groups = list(fr.groupby(["comparison", "outcome"], sort=True))
+    fig, axes = plt.subplots(len(groups), 1, figsize=(7.5, 1.3 + 0.9 * len(fr)), squeeze=False)
+    for ax, ((comparison, outcome), grp) in zip(axes[:, 0], groups):
+        y = list(range(len(grp)))[::-1]
+        ax.errorbar(grp["estimate"], y, xerr=[grp["estimate"] - grp["ci_low"], grp["ci_high"] - grp["estimate"]],
+                    fmt="s", color=figures.PALETTE[0], capsize=3)
+        ax.set_yticks(y, [f"{l}: {e} vs {c}" for l, e, c in zip(grp["label"], grp["experimental_arm"], grp["comparator_arm"])])
+        measure = grp["effect_measure"].iloc[0]
+        null = 1.0 if measure == "RR" else 0.0
+        ax.axvline(null, color="#555555", linestyle="--", linewidth=1)
+        if measure == "RR":
+            ax.set_xscale("log")
+        for yi, (e, lo, hi) in zip(y, zip(grp["estimate"], grp["ci_low"], grp["ci_high"])):
+            ax.annotate(f"{measure} {e:.2f} ({lo:.2f} to {hi:.2f})", (hi, yi), xytext=(6, 0),
+                        textcoords="offset points", va="center", fontsize=9)
+        ax.set_title(f"{comparison}: {outcome}", fontsize=10, loc="left")
+        ax.set_ylim(-0.8, len(grp) - 0.2)
+    axes[-1, 0].set_xlabel("risk ratio, first drug vs second (log scale; 1 = no difference)")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,260 @@
+"""Drug profiles from ``data/drug_values.csv``, ``regulatory_events.csv``, ``arms.csv`` and ``preclinical_results.csv``.
+
+Molecular formula and weight are computed with RDKit from each sourced SMILES and compared with the published
+values (tests fail on a mismatch). Every value shown carries its source; NA stays NA.
+"""
+from __future__ import annotations
+
+import math
+
+from relaxbook import datapkg, figures, render
+
+DRUGS = ["lanperisone", "tolperisone", "eperisone", "baclofen", "diazepam"]
+PK_DOSING = ["bioavailability", "tmax", "half_life", "metabolism", "active_metabolites", "usual_daily_dose",
+             "max_daily_dose"]
+MW_TOLERANCE = 0.01  # g/mol: published weights are rounded to 2-3 decimals and atomic-weight tables differ slightly
+
+
+def values(section: str | None = None):
+    v = datapkg.load("drug_values")
+    return v if section is None else v[v["section"] == section]
+
+
+def first(drug: str, field: str):
+    """The first row for ``drug``/``field`` (a pandas Series)."""
+    v = values()
+    return v[(v["drug_id"] == drug) & (v["field"] == field)].iloc[0]
+
+
+def compute_identity(smiles: str | None) -> tuple[str | None, float | None]:
+    """(formula, average molecular weight) computed by RDKit; (None, None) for NA."""
+    if smiles is None:
+        return None, None
+    from rdkit import Chem
+    from rdkit.Chem import Descriptors, rdMolDescriptors
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        raise ValueError(f"RDKit cannot parse SMILES {smiles!r}")
+    return rdMolDescriptors.CalcMolFormula(mol), float(Descriptors.MolWt(mol))
+
+
+def _n(value):
+    """A float, or None for NA/NaN."""
+    import pandas as pd
+
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _text(value):
+    import pandas as pd
+
+    return None if pd.isna(value) else str(value)
+
+
+def identity():
+    """Per drug: sourced SMILES, computed vs published formula and weight, and whether they agree."""
+    import pandas as pd
+
+    rows = []
+    for d in DRUGS:
+        smi, form, mw = first(d, "smiles"), first(d, "formula_published"), first(d, "mw_published_g_per_mol")
+        f_calc, mw_calc = compute_identity(_text(smi["value"]))
+        pub_mw = None if pd.isna(mw["value_low"]) else float(mw["value_low"])
+        if _text(form["value"]) is None or pub_mw is None:
+            check = "NA (no published value)"
+        else:
+            ok = f_calc == form["value"] and abs(mw_calc - pub_mw) <= MW_TOLERANCE
+            check = "agrees" if ok else "MISMATCH"
+        rows.append({"drug_id": d, "inn": first(d, "inn")["value"], "stereochemistry": first(d, "stereochemistry")["value"],
+                     "smiles": smi["value"], "formula_computed": f_calc,
+                     "mw_computed": None if mw_calc is None else round(mw_calc, 2),
+                     "formula_published": form["value"], "mw_published": pub_mw, "check": check,
+                     "source_key": ";".join(dict.fromkeys(k for r in (smi, form, mw) for k in str(r["source_key"]).split(";")))})
+    return pd.DataFrame(rows)
+
+
+def identity_table(name: str = "tbl-identity"):
+    render.table(identity(), name, "Identity: SMILES (sourced), formula and weight computed with RDKit and checked "
+                 "against the published values", {"inn": "INN", "stereochemistry": "Stereochemistry", "smiles": "SMILES",
+                                                  "formula_computed": "Formula (RDKit)", "formula_published": "Formula (published)",
+                                                  "mw_computed": "MW g/mol (RDKit)", "mw_published": "MW (published)",
+                                                  "check": "Check", "source_key": "Sources"}, cite_cols=("source_key",))
+
+
+def section_table(section: str, name: str, caption: str):
+    """All values of one profile section, one row per sourced value (NA shown as NA, with its source)."""
+    v = values(section).copy()
+    v["unit"] = v["unit"].fillna("")
+    v["field"] = v["field"].str.replace("_", " ")
+    render.table(v, name, caption, {"drug_id": "Drug", "field": "Item", "value": "Value", "unit": "Unit",
+                                    "verification": "Status", "source_key": "Source", "note": "Note"},
+                 cite_cols=("source_key",))
+
+
+def structure_figure():
+    """RDKit grid of the five structures (free bases), labelled with the INN."""
+    from IPython.display import Image
+    from rdkit import Chem
+    from rdkit.Chem import Draw
+    import io
+
+    ident = identity()
+    mols = [Chem.MolFromSmiles(s) for s in ident["smiles"]]
+    img = Draw.MolsToGridImage(mols, molsPerRow=5, subImgSize=(260, 220),
+                               legends=[f"{d} ({f})" for d, f in zip(ident["drug_id"], ident["formula_computed"])])
+    if not hasattr(img, "save"):  # inside IPython, RDKit already returns a PNG display object
+        return Image(data=img.data, format="png")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return Image(data=buf.getvalue(), format="png")
+
+
+def timeline_figure():
+    """Regulatory events per drug on a time axis; a decade-precision event is drawn as a span."""
+    import matplotlib.pyplot as plt
+
+    ev = datapkg.load("regulatory_events")
+    fig, ax = plt.subplots(figsize=(8.5, 3.6))
+    markers = {"first approval": ("o", figures.PALETTE[0]), "launch": ("^", figures.PALETTE[2]),
+               "restriction": ("X", figures.PALETTE[3]), "re-examination": ("P", figures.PALETTE[4]),
+               "boxed warning": ("D", figures.PALETTE[1])}
+    for i, d in enumerate(DRUGS):
+        for _, r in ev[(ev["drug_id"] == d) & ev["year"].notna()].iterrows():
+            marker, colour = markers[r["event_type"]]
+            if r["precision"] == "decade":
+                ax.plot([r["year"], r["year"] + 9], [i, i], color=colour, linewidth=6, alpha=0.6, solid_capstyle="butt")
+            ax.scatter(r["year"], i, marker=marker, color=colour, s=70, zorder=3, edgecolor="black", linewidth=0.5,
+                       label=r["event_type"])
+        if ev[(ev["drug_id"] == d) & ev["year"].notna()].empty:
+            ax.text(1961, i, "no approval or regulatory event found (NA)", va="center", fontsize=9, style="italic")
+    handles, labels = ax.get_legend_handles_labels()
+    uniq = dict(zip(labels, handles))
+    ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=9, loc="center left", bbox_to_anchor=(1, 0.5))
+    ax.set_yticks(range(len(DRUGS)), DRUGS)
+    ax.invert_yaxis()
+    ax.set_xlim(1955, 2026)
+    ax.set_xlabel("year")
+    ax.grid(axis="x", color="#dddddd")
+    return figures.png(fig)
+
+
+# --- doses ------------------------------------------------------------------------------------------------------
+
+def label_ranges():
+    """Per drug: usual daily dose range and maximum daily dose (mg/day) from the label values, NA where none."""
+    import pandas as pd
+
+    rows = []
+    for d in DRUGS:
+        usual, mx = first(d, "usual_daily_dose"), first(d, "max_daily_dose")
+        num = lambda x: None if pd.isna(x) else float(x)
+        rows.append({"drug_id": d, "usual_low": num(usual["value_low"]), "usual_high": num(usual["value_high"]),
+                     "max": num(mx["value_high"]),
+                     "source_key": ";".join(dict.fromkeys(str(usual["source_key"]).split(";") + str(mx["source_key"]).split(";")))})
+    return pd.DataFrame(rows)
+
+
+def classify_dose(low, high, usual_low, usual_high, maximum) -> str:
+    """Where a study's daily dose range lies relative to the labelled range (the upper limit is the maximum daily
+    dose when the label gives one, otherwise the top of the usual range)."""
+    low, high, usual_low, usual_high, maximum = (_n(x) for x in (low, high, usual_low, usual_high, maximum))
+    if low is None or high is None:
+        return "dose NA"
+    if usual_low is None or usual_high is None:
+        return "no labelled range"
+    upper = maximum if maximum is not None else usual_high
+    if high > upper:
+        return "above labelled range"
+    if low < usual_low:
+        return "below usual range"
+    return "within labelled range"
+
+
+def study_doses():
+    """Every drug arm with a daily dose, classified against the label (arms of all studies, as recorded)."""
+    import pandas as pd
+
+    arms = datapkg.load("arms")
+    studies = datapkg.load("studies").set_index("study_id")
+    lab = label_ranges().set_index("drug_id")
+    arms = arms[arms["drug_id"].notna()].copy()
+    num = lambda x: None if pd.isna(x) else float(x)
+    arms["label"] = arms["study_id"].map(studies["label"])
+    arms["flag"] = [classify_dose(num(lo), num(hi), lab.loc[d, "usual_low"], lab.loc[d, "usual_high"], lab.loc[d, "max"])
+                    for d, lo, hi in zip(arms["drug_id"], arms["dose_min_mg_per_day"], arms["dose_max_mg_per_day"])]
+    return arms
+
+
+def dose_figure():
+    """Labelled usual range (bar) and maximum (tick) per drug, with each study arm's daily dose overlaid."""
+    import matplotlib.pyplot as plt
+
+    lab = label_ranges()
+    doses = study_doses()
+    doses = doses[doses["flag"] != "dose NA"]
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    for i, r in lab.iterrows():
+        if _n(r["usual_low"]) is not None:
+            ax.plot([r["usual_low"], r["usual_high"]], [i, i], color="#9ecae1", linewidth=14, solid_capstyle="butt",
+                    marker="s", markersize=13, label="usual daily dose (label)")  # marker: a single-dose label shows
+        else:
+            ax.text(5, i - 0.3, "no labelled dose (NA)", fontsize=9, style="italic")
+        if _n(r["max"]) is not None:
+            ax.plot([r["max"]] * 2, [i - 0.3, i + 0.3], color="black", linewidth=2, label="maximum daily dose (label)")
+    styles = {"within labelled range": ("o", figures.PALETTE[2]), "above labelled range": ("X", figures.PALETTE[3]),
+              "below usual range": ("v", figures.PALETTE[1]), "no labelled range": ("s", figures.PALETTE[4])}
+    order = {d: i for i, d in enumerate(lab["drug_id"])}
+    for k, (_, r) in enumerate(doses.iterrows()):
+        y = order[r["drug_id"]] + 0.18 + 0.08 * (k % 4)
+        marker, colour = styles[r["flag"]]
+        ax.plot([r["dose_min_mg_per_day"], r["dose_max_mg_per_day"]], [y, y], color=colour, linewidth=1.5)
+        ax.scatter([r["dose_min_mg_per_day"], r["dose_max_mg_per_day"]], [y, y], marker=marker, color=colour, s=45,
+                   zorder=3, edgecolor="black", linewidth=0.4, label=f"study dose: {r['flag']}")
+    handles, labels = ax.get_legend_handles_labels()
+    uniq = dict(zip(labels, handles))
+    ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=8.5, loc="center left", bbox_to_anchor=(1, 0.5))
+    ax.set_yticks(range(len(lab)), lab["drug_id"])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("daily dose, mg/day (log scale)")
+    return figures.png(fig)
+
+
+def dose_table(name: str = "tbl-study-doses"):
+    d = study_doses()
+    d = d[d["flag"] != "dose NA"]
+    render.table(d, name, "Daily doses recorded for study arms, against the labelled range (arms without a dose omitted)",
+                 {"label": "Study", "drug_id": "Drug", "dose_text": "Dose as reported", "dose_min_mg_per_day": "Min mg/day",
+                  "dose_max_mg_per_day": "Max mg/day", "flag": "Against the label", "source_key": "Source"},
+                 cite_cols=("source_key",))
+
+
+def preclinical_table(name: str = "tbl-preclinical"):
+    p = datapkg.load("preclinical_results")
+    render.table(p, name, "PRECLINICAL (animal) results for lanperisone: reflex inhibition relative to eperisone and "
+                 "tolperisone", {"compound": "Compound", "comparator": "Comparator", "model": "Model", "route": "Route",
+                                 "measure": "Measure", "result": "Result", "relative_potency": "Potency",
+                                 "relative_duration": "Duration", "verification": "Status", "source_key": "Source"},
+                 cite_cols=("source_key",))
+
+
+# --- numbers ----------------------------------------------------------------------------------------------------
+
+def profile_numbers() -> dict:
+    """Sourced (non-NA) vs NA counts of PK/dosing values per drug, and dose flags, for prose via glue."""
+    v = values()
+    v = v[v["field"].isin(PK_DOSING)]
+    out = {}
+    for d in DRUGS:
+        sub = v[v["drug_id"] == d]
+        out[f"pk_{d[:3]}_sourced"] = int(sub["value"].notna().sum())
+        out[f"pk_{d[:3]}_na"] = int(sub["value"].isna().sum())
+    ident = identity()
+    out["id_checked"] = int((ident["check"] == "agrees").sum())
+    out["id_unchecked"] = int(ident["check"].str.startswith("NA").sum())
+    flags = study_doses()["flag"]
+    out["dose_above"] = int((flags == "above labelled range").sum())
+    out["dose_below"] = int((flags == "below usual range").sum())
+    out["dose_arms"] = int((flags != "dose NA").sum())
+    return out

@@ -1,0 +1,156 @@
+"""Drug profiles: computed formula/weight equal the published values, every value has a source, NA stays NA,
+study doses outside the label are flagged, and the glued numbers are recomputed independently."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from conftest import ROOT
+from relaxbook import bib, profiles, render
+
+DRUGS = ["lanperisone", "tolperisone", "eperisone", "baclofen", "diazepam"]
+PK_DOSING = ["bioavailability", "tmax", "half_life", "metabolism", "active_metabolites", "usual_daily_dose", "max_daily_dose"]
+
+
+def rows(name):
+    with open(ROOT / "data" / f"{name}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def value(drug, field, col="value"):
+    return next(r[col] for r in rows("drug_values") if r["drug_id"] == drug and r["field"] == field)
+
+
+@pytest.mark.parametrize("drug", DRUGS)
+def test_computed_formula_and_weight_equal_the_published_values(drug):
+    from rdkit import Chem
+    from rdkit.Chem import Descriptors, rdMolDescriptors
+
+    smiles, formula, mw = value(drug, "smiles"), value(drug, "formula_published"), value(drug, "mw_published_g_per_mol")
+    mol = Chem.MolFromSmiles(smiles)
+    assert mol is not None, smiles
+    if formula == "NA":
+        assert drug == "lanperisone" and mw == "NA"  # the only drug without a published value: stays NA
+        return
+    assert rdMolDescriptors.CalcMolFormula(mol) == formula
+    assert abs(Descriptors.MolWt(mol) - float(mw)) <= 0.01
+    row = profiles.identity().set_index("drug_id").loc[drug]
+    assert row["check"] == "agrees"
+
+
+def test_identity_check_reports_a_mismatch(monkeypatch):
+    real = profiles.compute_identity
+    monkeypatch.setattr(profiles, "compute_identity", lambda s: real("CCO") if s and "Cl" in s else real(s))
+    checks = profiles.identity().set_index("drug_id")["check"]
+    assert checks["baclofen"] == "MISMATCH" and checks["tolperisone"] == "agrees"
+
+
+def test_lanperisone_smiles_is_the_published_r_enantiomer():
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(value("lanperisone", "smiles"))
+    assert Chem.FindMolChiralCenters(mol, useLegacyImplementation=False) == [(1, "R")]
+    assert "(R)" in value("lanperisone", "stereochemistry")
+
+
+def test_every_drug_has_every_profile_field():
+    fields = {(r["drug_id"], r["field"]) for r in rows("drug_values")}
+    wanted = {"inn", "chemical_class", "stereochemistry", "smiles", "formula_published", "mw_published_g_per_mol",
+              "atc_code", "status", "first_approval", *PK_DOSING, "principal_adverse_effects", "warnings"}
+    for d in DRUGS:
+        assert {f for dd, f in fields if dd == d} == wanted, d
+
+
+def test_no_value_in_any_profile_table_or_figure_without_a_source():
+    keys = bib.keys()
+    for name in ("drug_values", "regulatory_events", "preclinical_results", "arms"):
+        for r in rows(name):
+            assert r["source_key"] != "NA" and all(k in keys for k in r["source_key"].split(";")), (name, r)
+    for _, r in profiles.identity().iterrows():
+        assert r["source_key"]
+    assert profiles.label_ranges()["source_key"].str.len().gt(0).all()
+
+
+def test_na_stays_na_in_data_and_tables():
+    for r in rows("drug_values"):
+        if r["value"] == "NA":
+            assert r["value_low"] == r["value_high"] == "NA", r
+            assert r["verification"] in ("not found", "partly verified"), r
+    v = profiles.values("pharmacokinetics")
+    lan = v[v["drug_id"] == "lanperisone"]
+    text = render.markdown_table(lan, {"field": "Item", "value": "Value"})
+    assert text.count("| NA |") == int(lan["value"].isna().sum()) >= 4
+    lab = profiles.label_ranges().set_index("drug_id")
+    assert lab.loc["lanperisone"].drop("source_key").isna().all()
+
+
+@pytest.mark.parametrize("args,expected", [
+    ((450, 450, 150, 150, None), "above labelled range"),
+    ((300, 900, 150, 450, 450), "above labelled range"),
+    ((25, 60, 40, 80, 80), "below usual range"),
+    ((10, 40, 6, 40, None), "within labelled range"),
+    ((200, 200, None, None, None), "no labelled range"),
+    ((None, None, 40, 80, 80), "dose NA"),
+])
+def test_classify_dose(args, expected):
+    assert profiles.classify_dose(*args) == expected
+
+
+def test_guides_eperisone_450_mg_is_flagged_against_the_150_mg_label():
+    d = profiles.study_doses().set_index("arm_id")
+    assert d.loc["guide-lan-epe-b", "flag"] == "above labelled range"
+    assert d.loc["stamenova-a", "flag"] == "above labelled range"
+    assert d.loc["chandanwale2011-a", "flag"] == "within labelled range"
+
+
+def test_preclinical_table_is_labelled_preclinical_and_keeps_the_missing_tolperisone_comparison():
+    pre = rows("preclinical_results")
+    assert {r["study_id"] for r in pre} == {"sakitama1997"}
+    tol = [r for r in pre if r["comparator"] == "tolperisone"]
+    assert tol and tol[0]["relative_potency"] == "NA" and tol[0]["verification"] == "not found"
+    assert "PRECLINICAL" in (ROOT / "relaxbook" / "profiles.py").read_text()
+
+
+# --- independent recomputation of the glued numbers (used by tests/test_site.py) -------------------------------
+
+def expected_profile_numbers() -> dict:
+    from rdkit import Chem
+    from rdkit.Chem import Descriptors, rdMolDescriptors
+
+    v = rows("drug_values")
+    out = {}
+    for d in DRUGS:
+        sub = [r for r in v if r["drug_id"] == d and r["field"] in PK_DOSING]
+        out[f"pk_{d[:3]}_sourced"] = sum(r["value"] != "NA" for r in sub)
+        out[f"pk_{d[:3]}_na"] = sum(r["value"] == "NA" for r in sub)
+    checked = unchecked = 0
+    for d in DRUGS:
+        if value(d, "formula_published") == "NA":
+            unchecked += 1
+            continue
+        mol = Chem.MolFromSmiles(value(d, "smiles"))
+        checked += (rdMolDescriptors.CalcMolFormula(mol) == value(d, "formula_published")
+                    and abs(Descriptors.MolWt(mol) - float(value(d, "mw_published_g_per_mol"))) <= 0.01)
+    out["id_checked"], out["id_unchecked"] = checked, unchecked
+    num = lambda s: None if s == "NA" else float(s)
+    above = below = arms_with_dose = 0
+    for a in rows("arms"):
+        if a["drug_id"] == "NA" or a["dose_min_mg_per_day"] == "NA":
+            continue
+        arms_with_dose += 1
+        lo, hi = num(a["dose_min_mg_per_day"]), num(a["dose_max_mg_per_day"])
+        ulo, uhi = num(value(a["drug_id"], "usual_daily_dose", "value_low")), num(value(a["drug_id"], "usual_daily_dose", "value_high"))
+        mx = num(value(a["drug_id"], "max_daily_dose", "value_high"))
+        if ulo is None:
+            continue
+        if hi > (mx if mx is not None else uhi):
+            above += 1
+        elif lo < ulo:
+            below += 1
+    out.update(dose_above=above, dose_below=below, dose_arms=arms_with_dose)
+    return out
+
+
+def test_profile_numbers_equal_the_independent_recomputation():
+    assert profiles.profile_numbers() == expected_profile_numbers()
