@@ -17,9 +17,14 @@ SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|in
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# Prints the version it finds and compares it in the shell, so even a Python too old to run our code is named clearly.
 check-python:
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
-	  echo "error: Python >= 3.11 is required (found $$($(PYTHON) --version 2>&1)). Set PYTHON=/path/to/python3.11." >&2; exit 1; }
+	@found=$$($(PYTHON) -c 'import sys; print("Python %d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true); \
+	ver=$$(printf '%s\n' "$$found" | grep -oE '[0-9]+\.[0-9]+' | head -n1 || true); \
+	major=$${ver%%.*}; minor=$${ver#*.}; \
+	if [ -z "$$ver" ] || [ "$$major" -lt 3 ] || { [ "$$major" -eq 3 ] && [ "$$minor" -lt 11 ]; }; then \
+	  echo "error: Python >= 3.11 is required to build the book, but PYTHON=$(PYTHON) is $${found:-not a working Python}." >&2; \
+	  echo "       Install Python 3.11 or newer and run: PYTHON=/path/to/python3.11 make book" >&2; exit 1; fi
 
 sysdeps: ## Install the Debian packages the build and tests need, when missing (needs root)
 	@missing=""; for pair in $(DEBS); do pkg=$${pair%%:*}; cmd=$${pair##*:}; \
