@@ -7,6 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SITE   := _build/html
 SITE_STAMP := _build/.built
+BUILD_FLAGS := --all -n -W --keep-going
+# Reproducible output: dates that Sphinx would take from the clock come from the last commit instead.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+ifneq ($(SOURCE_DATE_EPOCH),)
+export SOURCE_DATE_EPOCH
+endif
 # Debian packages: graphviz draws the diagrams; chromium runs the browser tests.
 DEBS   := graphviz:dot chromium:chromium
 SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|intro.md|references.bib|chapters/|data/|relaxbook/)' ) $(wildcard chapters/*.md data/*)
@@ -41,10 +47,19 @@ $(STAMP): requirements.lock pyproject.toml | check-python
 validate: $(STAMP) ## Check data/ and references.bib without building (seconds)
 	$(BIN)/python -m relaxbook.validate
 
+# Atomic: build into a fresh _build/tmp.XXXXXX and move the site into place only when the whole build succeeded, so a
+# failed build leaves the previous _build/html (and _build/jupyter_execute) untouched. By hand, `jupyter-book build .`
+# with the same flags writes the same files straight into _build/html.
 $(SITE_STAMP): $(STAMP) $(SOURCES)
 	$(MAKE) --no-print-directory sysdeps
 	$(BIN)/python -m relaxbook.validate
-	$(BIN)/jupyter-book build . --all -n -W --keep-going
+	@mkdir -p _build; tmp=$$(mktemp -d _build/tmp.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "Building into $$tmp; $(SITE) is replaced only if the build succeeds."; \
+	$(BIN)/jupyter-book build . $(BUILD_FLAGS) --path-output "$$tmp" || { \
+	  echo "error: the build failed; the previous site in $(SITE) is unchanged." >&2; exit 1; }; \
+	for d in html jupyter_execute; do \
+	  rm -rf "_build/$$d.old"; if [ -e "_build/$$d" ]; then mv "_build/$$d" "_build/$$d.old"; fi; \
+	  mv "$$tmp/_build/$$d" "_build/$$d"; rm -rf "_build/$$d.old"; done
 	touch $@
 
 book: $(SITE_STAMP) ## Create the venv, install what is missing, validate the data and build the site
