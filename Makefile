@@ -55,8 +55,9 @@ $(SITE_STAMP): $(STAMP) $(SOURCES)
 	$(BIN)/python -m relaxbook.validate
 	@mkdir -p _build; tmp=$$(mktemp -d _build/tmp.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
 	echo "Building into $$tmp; $(SITE) is replaced only if the build succeeds."; \
-	$(BIN)/jupyter-book build . $(BUILD_FLAGS) --path-output "$$tmp" || { \
-	  echo "error: the build failed; the previous site in $(SITE) is unchanged." >&2; exit 1; }; \
+	if ! $(BIN)/jupyter-book build . $(BUILD_FLAGS) --path-output "$$tmp" 2>&1 | tee "$$tmp/build.log"; then \
+	  $(BIN)/python -m relaxbook.validate --explain-build-log "$$tmp/build.log" || true; \
+	  echo "error: the build failed; the previous site in $(SITE) is unchanged." >&2; exit 1; fi; \
 	for d in html jupyter_execute; do \
 	  rm -rf "_build/$$d.old"; if [ -e "_build/$$d" ]; then mv "_build/$$d" "_build/$$d.old"; fi; \
 	  mv "$$tmp/_build/$$d" "_build/$$d"; rm -rf "_build/$$d.old"; done

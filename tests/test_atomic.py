@@ -43,7 +43,8 @@ def test_a_failed_build_leaves_the_previous_site_untouched(scratch):
     bad = make(scratch, "book")
     out = bad.stdout + bad.stderr
     assert bad.returncode != 0
-    assert "deliberate failure 9c1e" in out and "previous site in _build/html is unchanged" in out
+    assert "  chapters/conclusions.md: RuntimeError: deliberate failure 9c1e [cell-error]" in bad.stderr, out[-3000:]
+    assert "previous site in _build/html is unchanged" in bad.stderr
     assert tree_hashes(site) == before, "the failed build changed the published site"
     assert tree_hashes(scratch / "_build" / "jupyter_execute") == executed
     assert stamp.stat().st_mtime_ns == stamp_time, "a failed build must not mark the site as built"

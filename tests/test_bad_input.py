@@ -282,6 +282,10 @@ def test_a_chapter_cell_that_raises_fails_the_build_naming_chapter_and_exception
     lines = out.splitlines()
     assert any("chapters/conclusions.md" in line and "ExecutionError" in line for line in lines), out[-3000:]
     assert "ValueError" in out and "deliberate failure 7f3a" in out
+    # the one-line summary `make book` prints after the tracebacks
+    from relaxbook.validate import explain_build_log
+    assert explain_build_log(out, scratch) == ["chapters/conclusions.md: ValueError: deliberate failure 7f3a [cell-error]"]
+    assert explain_build_log("WARNING: undefined label: 'x'\nbuild finished with problems", scratch) == []
     # no silent page: the failing chapter is not published as if it had worked
     assert not (scratch / "_build" / "html" / "chapters" / "conclusions.html").exists()
 
