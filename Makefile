@@ -7,6 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SITE   := _build/html
 SITE_STAMP := _build/.built
+BUILD_FLAGS := --all -n -W --keep-going
+# Reproducible output: dates that Sphinx would take from the clock come from the last commit instead.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+ifneq ($(SOURCE_DATE_EPOCH),)
+export SOURCE_DATE_EPOCH
+endif
 # Debian packages: graphviz draws the diagrams; chromium runs the browser tests.
 DEBS   := graphviz:dot chromium:chromium
 SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|intro.md|references.bib|chapters/|data/|relaxbook/)' ) $(wildcard chapters/*.md data/*)
@@ -17,9 +23,14 @@ SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|in
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# Prints the version it finds and compares it in the shell, so even a Python too old to run our code is named clearly.
 check-python:
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
-	  echo "error: Python >= 3.11 is required (found $$($(PYTHON) --version 2>&1)). Set PYTHON=/path/to/python3.11." >&2; exit 1; }
+	@found=$$($(PYTHON) -c 'import sys; print("Python %d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true); \
+	ver=$$(printf '%s\n' "$$found" | grep -oE '[0-9]+\.[0-9]+' | head -n1 || true); \
+	major=$${ver%%.*}; minor=$${ver#*.}; \
+	if [ -z "$$ver" ] || [ "$$major" -lt 3 ] || { [ "$$major" -eq 3 ] && [ "$$minor" -lt 11 ]; }; then \
+	  echo "error: Python >= 3.11 is required to build the book, but PYTHON=$(PYTHON) is $${found:-not a working Python}." >&2; \
+	  echo "       Install Python 3.11 or newer and run: PYTHON=/path/to/python3.11 make book" >&2; exit 1; fi
 
 sysdeps: ## Install the Debian packages the build and tests need, when missing (needs root)
 	@missing=""; for pair in $(DEBS); do pkg=$${pair%%:*}; cmd=$${pair##*:}; \
@@ -36,10 +47,20 @@ $(STAMP): requirements.lock pyproject.toml | check-python
 validate: $(STAMP) ## Check data/ and references.bib without building (seconds)
 	$(BIN)/python -m relaxbook.validate
 
+# Atomic: build into a fresh _build/tmp.XXXXXX and move the site into place only when the whole build succeeded, so a
+# failed build leaves the previous _build/html (and _build/jupyter_execute) untouched. By hand, `jupyter-book build .`
+# with the same flags writes the same files straight into _build/html.
 $(SITE_STAMP): $(STAMP) $(SOURCES)
 	$(MAKE) --no-print-directory sysdeps
 	$(BIN)/python -m relaxbook.validate
-	$(BIN)/jupyter-book build . --all -n -W --keep-going
+	@mkdir -p _build; tmp=$$(mktemp -d _build/tmp.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "Building into $$tmp; $(SITE) is replaced only if the build succeeds."; \
+	if ! $(BIN)/jupyter-book build . $(BUILD_FLAGS) --path-output "$$tmp" 2>&1 | tee "$$tmp/build.log"; then \
+	  $(BIN)/python -m relaxbook.validate --explain-build-log "$$tmp/build.log" || true; \
+	  echo "error: the build failed; the previous site in $(SITE) is unchanged." >&2; exit 1; fi; \
+	for d in html jupyter_execute; do \
+	  rm -rf "_build/$$d.old"; if [ -e "_build/$$d" ]; then mv "_build/$$d" "_build/$$d.old"; fi; \
+	  mv "$$tmp/_build/$$d" "_build/$$d"; rm -rf "_build/$$d.old"; done
 	touch $@
 
 book: $(SITE_STAMP) ## Create the venv, install what is missing, validate the data and build the site

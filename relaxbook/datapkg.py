@@ -32,9 +32,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file + (f", row {self.row}" if self.row is not None else "")
+        unit = "row" if self.file.endswith(".csv") else "line"
+        where = self.file + (f", {unit} {self.row}" if self.row is not None else "")
         where += f", column '{self.column}'" if self.column else ""
-        return f"{where}: {self.message} [{self.rule}]"
+        return _one_line(f"{where}: {self.message} [{self.rule}]")
+
+
+def _one_line(text: str) -> str:
+    """Problems are printed one per line: control characters from the data are shown escaped, never as breaks."""
+    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
 
 
 class DataError(Exception):
@@ -79,15 +85,24 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[Problem]]:
     except OSError as exc:
         return [], [], [Problem(f, None, None, "file", f"cannot be read: {exc.strerror}")]
     if raw.startswith(b"\xef\xbb\xbf"):
-        return [], [], [Problem(f, 1, None, "encoding", "starts with a UTF-8 byte-order mark; save as UTF-8 without BOM")]
+        # Rejected, not silently stripped: other readers of the published CSVs (spreadsheets, R, pandas without
+        # encoding="utf-8-sig") would glue the BOM to the first column name. CONTRIBUTING.md documents this.
+        header = next(csv.reader(io.StringIO(raw[3:].decode("utf-8", "replace"))), [None])
+        return [], [], [Problem(f, 1, header[0] if header else None, "encoding",
+                                "starts with a UTF-8 byte-order mark (BOM); save as UTF-8 without BOM")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return [], [], [Problem(f, line, None, "encoding", f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x})")]
+        before = list(csv.reader(io.StringIO(raw[: exc.start].decode("utf-8"), newline="")))
+        row = len(before) or 1
+        header = before[0] if before else []
+        cell = len(before[-1]) - 1 if before else 0
+        column = header[cell] if 0 <= cell < len(header) else None
+        return [], [], [Problem(f, row, column, "encoding",
+                                f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")]
     rows = list(csv.reader(io.StringIO(text, newline="")))  # CRLF and LF are both accepted
-    if not rows:
-        return [], [], [Problem(f, None, None, "empty", "is empty: expected a header row and data rows")]
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        return [], [], [Problem(f, 1, None, "empty", "is empty: expected a header row and data rows")]
     return rows[0], rows[1:], []
 
 
@@ -143,7 +158,7 @@ def check_table(res: dict, bib_keys: set[str] | None = None) -> tuple[list[dict]
     if problems:
         return [], problems
     if not rows:
-        problems.append(Problem(f, None, None, "no-rows", "has a header but no data rows"))
+        problems.append(Problem(f, 2, None, "no-rows", "has a header but no data rows"))
     typed: list[dict] = []
     pk = res["schema"].get("primaryKey", [])
     pk = [pk] if isinstance(pk, str) else pk
@@ -157,6 +172,9 @@ def check_table(res: dict, bib_keys: set[str] | None = None) -> tuple[list[dict]
         for fd in fields:
             col, value = fd["name"], cells[fd["name"]]
             cons = fd.get("constraints", {})
+            if value.strip() == "":
+                problems.append(Problem(f, i, col, "blank", "is empty; write NA for unknown"))
+                continue
             conv, err = _convert(value, fd)
             if err:
                 problems.append(Problem(f, i, col, "type", err))
@@ -189,26 +207,37 @@ def check_table(res: dict, bib_keys: set[str] | None = None) -> tuple[list[dict]
 
 
 def validate_package(bib_keys: set[str] | None = None) -> dict[str, list[dict]]:
-    """Validate every table, the foreign keys between them and every bib-key column.
+    """Validate every table, the foreign keys between them, every bib-key column and the cross-table rules
+    (:func:`check_retracted_support`).
 
-    Returns the typed rows per table; raises :class:`DataError` listing every problem.
+    Returns the typed rows per table; raises :class:`DataError` listing every problem, including a malformed
+    ``references.bib`` (then bib-key columns are not checked, as every key would look unknown).
     """
+    problems: list[Problem] = []
     if bib_keys is None:
         from relaxbook.bib import keys
-        bib_keys = keys()
+        try:
+            bib_keys = keys()
+        except DataError as exc:
+            problems += [Problem(p.file, p.row, p.column, p.rule, re.sub(r"^syntax error in line \d+: ", "syntax error: ",
+                                                                        p.message)) for p in exc.problems]
     package = descriptor()
     tables: dict[str, list[dict]] = {}
-    problems: list[Problem] = []
+    broken: set[str] = set()  # tables that could not be read at all: no follow-on key errors about them
     for res in package["resources"]:
         rows, probs = check_table(res, bib_keys)
         tables[res["name"]] = rows
         problems += probs
+        if probs and not rows:
+            broken.add(res["name"])
     for res in package["resources"]:
         f = _rel(paths.DATA / res["path"])
         for fk in res["schema"].get("foreignKeys", []):
             cols = [fk["fields"]] if isinstance(fk["fields"], str) else fk["fields"]
             ref = fk["reference"]
             target = ref.get("resource") or res["name"]
+            if res["name"] in broken or target in broken:
+                continue
             tcols = [ref["fields"]] if isinstance(ref["fields"], str) else ref["fields"]
             known = {tuple(r.get(c) for c in tcols) for r in tables.get(target, [])}
             for i, row in enumerate(tables[res["name"]], start=2):
@@ -218,9 +247,72 @@ def validate_package(bib_keys: set[str] | None = None) -> dict[str, list[dict]]:
                 if key not in known:
                     problems.append(Problem(f, i, ",".join(cols), "foreign-key",
                                             f"{key[0] if len(key) == 1 else key!r} has no match in {target}.{','.join(tcols)}"))
+    problems += check_ranges(tables, package)
+    if not broken & {"studies", "claims", "conclusion_evidence"}:
+        problems += check_retracted_support(tables, package)
     if problems:
         raise DataError(problems)
     return tables
+
+
+def check_ranges(tables: dict[str, list[dict]], package: dict) -> list[Problem]:
+    """In every row, a ``*_min*`` column is not above its ``*_max*`` twin (e.g. ``dose_min_mg_per_day``)."""
+    problems = []
+    for res in package["resources"]:
+        names = [fd["name"] for fd in res["schema"]["fields"]]
+        pairs = [(n, n.replace("_min", "_max", 1)) for n in names if "_min" in n and n.replace("_min", "_max", 1) in names]
+        for lo, hi in pairs:
+            for i, row in enumerate(tables.get(res["name"], []), start=2):
+                a, b = row.get(lo), row.get(hi)
+                if a is not None and b is not None and a > b:
+                    problems.append(Problem(_rel(paths.DATA / res["path"]), i, lo, "min-max",
+                                            f"{a:g} is above {hi} = {b:g}"))
+    return problems
+
+
+SUPPORTING_STATUSES = ("verified", "partly verified")
+
+
+def retracted_keys(tables: dict[str, list[dict]]) -> dict[str, str]:
+    """Bib keys of retracted work -> study_id: studies whose ``exclusion_reason`` starts with 'retracted'."""
+    out = {}
+    for study in tables.get("studies", []):
+        if str(study.get("exclusion_reason") or "").startswith("retracted"):
+            for key in str(study.get("source_key") or "").split(";"):
+                out[key.strip()] = study["study_id"]
+    return out
+
+
+def check_retracted_support(tables: dict[str, list[dict]], package: dict | None = None) -> list[Problem]:
+    """Retracted work never supports anything.
+
+    * ``claims.csv``: a claim with status ``verified`` or ``partly verified`` must not list a retracted work in
+      ``checked_against`` (no exceptions: an accurate description of a retracted paper is 'unsupported').
+    * ``conclusion_evidence.csv``: a retracted study's ``role`` must not start with 'supports'.
+    """
+    package = package or descriptor()
+    files = {r["name"]: _rel(paths.DATA / r["path"]) for r in package["resources"]}
+    retracted = retracted_keys(tables)
+    problems: list[Problem] = []
+    for i, claim in enumerate(tables.get("claims", []), start=2):
+        keys = [k.strip() for k in str(claim.get("checked_against") or "").split(";")]
+        bad = [k for k in keys if k in retracted]
+        if not bad or claim.get("status") not in SUPPORTING_STATUSES:
+            continue
+        problems.append(Problem(files.get("claims", "data/claims.csv"), i, "checked_against", "retracted-support",
+                                f"claim {claim.get('claim_id')} is '{claim.get('status')}' but rests on retracted work "
+                                f"'{bad[0]}' (study {retracted[bad[0]]}); mark it contradicted or check it against "
+                                "another source"))
+    studies = {s.get("study_id"): s for s in tables.get("studies", [])}
+    retracted_studies = set(retracted.values())
+    for i, link in enumerate(tables.get("conclusion_evidence", []), start=2):
+        if link.get("study_id") in retracted_studies and str(link.get("role") or "").startswith("supports"):
+            problems.append(Problem(files.get("conclusion_evidence", "data/conclusion_evidence.csv"), i, "role",
+                                    "retracted-support",
+                                    f"retracted study {link.get('study_id')} "
+                                    f"({studies[link['study_id']].get('source_key')}) cannot support claim "
+                                    f"{link.get('claim_id')}"))
+    return problems
 
 
 _declared: set[str] | None = None

@@ -61,8 +61,21 @@ def flow_diagram(nodes, edges, rankdir: str = "TB") -> "Image":
     ``nodes``: iterable of (id, label, kind) where kind picks the shape (drug, target, process, effect, step).
     ``edges``: iterable of (source id, target id, label).
     """
-    import graphviz
     from IPython.display import Image
+
+    return Image(data=flow_graph(nodes, edges, rankdir).pipe(format="png"), format="png")
+
+
+def _label(text) -> str:
+    """Label text from data, shown literally: no HTML-like label (``<...>``), no backslash escapes (``\\N``)."""
+    import graphviz
+
+    return graphviz.escape(str(text))
+
+
+def flow_graph(nodes, edges, rankdir: str = "TB"):
+    """The ``graphviz.Digraph`` behind :func:`flow_diagram` (its ``.source`` is the DOT text)."""
+    import graphviz
 
     shapes = {"drug": ("box", "#0072B2", "white"), "target": ("ellipse", "#E69F00", "black"),
               "process": ("box", "#F2F2F2", "black"), "effect": ("box", "#009E73", "white"),
@@ -75,7 +88,7 @@ def flow_diagram(nodes, edges, rankdir: str = "TB") -> "Image":
                          edge_attr={"fontname": "DejaVu Sans", "fontsize": "10"})
     for node_id, label, kind in nodes:
         shape, fill, font = shapes.get(kind, shapes["process"])
-        g.node(_dot_id(node_id), label=str(label), shape=shape, fillcolor=fill, fontcolor=font)
+        g.node(_dot_id(node_id), label=_label(label), shape=shape, fillcolor=fill, fontcolor=font)
     for src, dst, label in edges:
-        g.edge(_dot_id(src), _dot_id(dst), label=str(label) if label else "")
-    return Image(data=g.pipe(format="png"), format="png")
+        g.edge(_dot_id(src), _dot_id(dst), label=_label(label) if label else "")
+    return g

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import html
+import sys
 from functools import lru_cache
 
 from docutils import nodes
@@ -47,7 +48,12 @@ def _validate(app) -> None:
     try:
         validate_package()
     except DataError as exc:
-        raise InvalidData("\n" + str(exc)) from None
+        # Jupyter Book wraps any Sphinx error in a RuntimeError and prints a traceback that buries the problem
+        # list; print the list and stop the build instead (SystemExit is not caught by its handler).
+        print(f"{InvalidData.category} ({len(exc.problems)} problem(s)):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 @lru_cache(maxsize=1)

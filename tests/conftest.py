@@ -87,3 +87,28 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM,
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--no-first-run"]}
+
+
+def make(root: Path, *targets: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the Makefile in a scratch copy, using this test run's venv (linked as ``.venv``) without reinstalling it."""
+    venv = root / ".venv"
+    if not venv.exists():
+        venv.symlink_to(BIN.parent, target_is_directory=True)
+    # -o: never remake the venv stamp here (the linked venv is the one running these tests)
+    return run(["make", "--no-print-directory", "-o", ".venv/.installed", *targets], cwd=root, root=root, timeout=timeout)
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, by relative path."""
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def reduced_toc(root: Path, *chapters: str) -> None:
+    """Make a scratch copy build only ``chapters`` (e.g. "safety") under a plain root page, so a strict build stays
+    fast and intro.md's links to the other chapters do not become warnings."""
+    (root / "scratch_root.md").write_text("# Scratch build\n\nA reduced table of contents for one test.\n")
+    lines = ["format: jb-book", "root: scratch_root", "chapters:"] + [f"  - file: chapters/{c}" for c in chapters]
+    (root / "_toc.yml").write_text("\n".join(lines) + "\n")

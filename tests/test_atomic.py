@@ -1,0 +1,53 @@
+"""Atomic output: `make book` builds into a temporary folder and replaces _build/html only when the build succeeded.
+A failed build (invalid data, or a chapter that raises) exits non-zero and leaves the previous site byte-for-byte
+untouched, with no stamp update and no temporary folder left behind. Runs on a scratch copy with a one-chapter toc."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import reduced_toc, make, tree_hashes
+
+pytestmark = pytest.mark.build
+
+
+def edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"test setup: {old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return text
+
+
+def test_a_failed_build_leaves_the_previous_site_untouched(scratch):
+    reduced_toc(scratch, "safety")
+    good = make(scratch, "book")
+    assert good.returncode == 0, (good.stdout + good.stderr)[-3000:]
+    site, stamp = scratch / "_build" / "html", scratch / "_build" / ".built"
+    before, stamp_time = tree_hashes(site), stamp.stat().st_mtime_ns
+    assert "chapters/safety.html" in before and "scratch_root.html" in before
+    executed = tree_hashes(scratch / "_build" / "jupyter_execute")
+    assert executed
+    assert make(scratch, "-q", "_build/.built").returncode == 0, "a fresh site must count as up to date"
+
+    # 1. invalid data: make stops at validation, before building
+    studies = scratch / "data" / "studies.csv"
+    original = edit(studies, ",13,patients with spasticity,", ",thirteen,patients with spasticity,")
+    bad = make(scratch, "book")
+    assert bad.returncode != 0
+    assert "data/studies.csv, row 4, column 'n_total': 'thirteen' is not an integer [type]" in bad.stderr
+    assert tree_hashes(site) == before and stamp.stat().st_mtime_ns == stamp_time
+    studies.write_text(original, encoding="utf-8")
+
+    # 2. a chapter that raises: the build itself fails after it started writing into the temporary folder
+    edit(scratch / "chapters" / "safety.md", "book.adverse_effects_table()",
+         "book.adverse_effects_table()\nraise RuntimeError('deliberate failure 9c1e')")
+    bad = make(scratch, "book")
+    out = bad.stdout + bad.stderr
+    assert bad.returncode != 0
+    assert "  chapters/safety.md: RuntimeError: deliberate failure 9c1e [cell-error]" in bad.stderr, out[-3000:]
+    assert "previous site in _build/html is unchanged" in bad.stderr
+    assert tree_hashes(site) == before, "the failed build changed the published site"
+    assert tree_hashes(scratch / "_build" / "jupyter_execute") == executed
+    assert stamp.stat().st_mtime_ns == stamp_time, "a failed build must not mark the site as built"
+    assert not list((scratch / "_build").glob("tmp.*")), "temporary build folder left behind"
+    assert not list((scratch / "_build").glob("*.old"))
+    assert make(scratch, "-q", "_build/.built").returncode == 1, "after a failure, the next make book must rebuild"

@@ -1,0 +1,65 @@
+"""Text from data is shown as text: HTML, Markdown, MyST roles, pipes and maths in a CSV cell appear literally on the
+page and inject nothing. Builds one chapter of a scratch copy with a hostile evidence_says cell in data/claims.csv."""
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import reduced_toc, BIN, run
+
+pytestmark = pytest.mark.build
+
+PAYLOAD = ("<script>alert(1)</script> **bold** _it_ a|b {cite}`roussan1985baclofen` {cite:p}`nosuchkey` $x^2$ "
+           "[link](https://evil.example) <img src=x onerror=alert(2)> &amp; \\| `code` (label)= :::{note} #7")
+CLAIM = "c38"  # a safety claim; the safety chapter shows every claim's evidence_says in tbl-claims-safety
+
+
+def set_note(path, claim, note):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    col = rows[0].index("evidence_says")
+    hits = [r for r in rows[1:] if r[0] == claim]
+    assert len(hits) == 1, f"test setup: no claim {claim}"
+    hits[0][col] = note
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def test_text_from_data_is_shown_literally_and_injects_nothing(scratch):
+    reduced_toc(scratch, "safety")
+    set_note(scratch / "data" / "claims.csv", CLAIM, PAYLOAD)
+    result = run([str(BIN / "jupyter-book"), "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=scratch, root=scratch)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    soup = BeautifulSoup((scratch / "_build" / "html" / "chapters" / "safety.html").read_text(encoding="utf-8"),
+                         "html.parser")
+
+    # nothing injected anywhere on the page
+    assert not [s for s in soup.find_all("script") if "alert(" in (s.string or "") + str(s.get("src"))]
+    assert not soup.find_all(attrs={"onerror": True})
+    assert not soup.find_all("img", src="x")
+    assert not soup.find_all("a", href=re.compile("evil"))
+    assert "nosuchkey" not in " ".join(a.get("href", "") for a in soup.find_all("a"))
+
+    # the row is intact (the pipe did not split a cell) and its note cell shows the payload verbatim
+    table = soup.find("table", id="tbl-claims-safety") or soup.find(id="tbl-claims-safety").find("table")
+    header = [th.get_text(" ", strip=True) for th in table.find("thead").find_all("th")]
+    row = next(tr for tr in table.find("tbody").find_all("tr") if tr.find("td").get_text(strip=True) == CLAIM)
+    cells = row.find_all("td")
+    assert len(cells) == len(header), [c.get_text() for c in cells]
+    note = cells[header.index("The evidence says")]
+    assert " ".join(note.get_text().split()) == " ".join(PAYLOAD.split())
+    assert not note.find_all(["strong", "em", "script", "img", "a", "code", "span", "div", "math"]), note
+
+
+def test_diagram_labels_from_data_are_literal_text():
+    """Graphviz would read '<...>' as an HTML-like label and '\\N' as the node name: data must not do either."""
+    from relaxbook import figures
+
+    source = figures.flow_graph([("a", "<b>x</b>", "drug"), ("b", "tone \\N down", "effect")],
+                                [("a", "b", "<i>blocks</i>")]).source
+    assert 'label="<b>x</b>"' in source and 'label="<i>blocks</i>"' in source, source
+    assert 'label="tone \\\\N down"' in source, source
+    assert "label=<" not in source

@@ -1,0 +1,49 @@
+"""Reproducible output: two clean builds of the same sources give byte-identical sites (HTML, images, downloads,
+search index, everything under _build/html).
+
+The two builds differ in every way that should not matter, so hidden sources of difference show up: one is
+`make book` (the atomic path, via a temporary output folder), the other is `jupyter-book build .` by hand (which must
+be equivalent); they run in different folders, with different hash seeds (set ordering), time zones and times."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import BIN, copy_repo, make, run, tree_hashes
+
+pytestmark = pytest.mark.build
+
+
+def differences(a: dict[str, str], b: dict[str, str]) -> list[str]:
+    """Files that differ, or exist in one build only, one line each."""
+    out = [f"differs: {f}" for f in sorted(a.keys() & b.keys()) if a[f] != b[f]]
+    out += [f"only in the first build: {f}" for f in sorted(a.keys() - b.keys())]
+    out += [f"only in the second build: {f}" for f in sorted(b.keys() - a.keys())]
+    return out
+
+
+def test_differences_lists_every_changed_missing_and_extra_file():
+    assert differences({"a": "1", "b": "2", "c": "3"}, {"a": "1", "b": "x", "d": "4"}) == [
+        "differs: b", "only in the first build: c", "only in the second build: d"]
+
+
+def test_two_clean_builds_are_byte_identical(tmp_path, monkeypatch):
+    first = copy_repo(tmp_path / "one" / "book")
+    second = copy_repo(tmp_path / "another-folder" / "book")
+
+    monkeypatch.setenv("PYTHONHASHSEED", "1")
+    monkeypatch.setenv("TZ", "UTC")
+    result = make(first, "book")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+    monkeypatch.setenv("PYTHONHASHSEED", "2")
+    monkeypatch.setenv("TZ", "Pacific/Auckland")
+    result = run([str(BIN / "jupyter-book"), "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=second, root=second)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+    a, b = tree_hashes(first / "_build" / "html"), tree_hashes(second / "_build" / "html")
+    pages = {p for p in a if p.endswith(".html")}
+    images = {p for p in a if p.startswith("_images/")}
+    assert len(pages) > 5 and len(images) >= 5, "the first build looks incomplete"
+    diff = differences(a, b)
+    print(f"\nreproducibility: compared {len(a.keys() | b.keys())} files, {len(diff)} differ")
+    assert not diff, "the two builds differ:\n" + "\n".join(diff)
