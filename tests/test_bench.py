@@ -1,0 +1,56 @@
+"""The bench's pure logic (relaxbook/bench.py): medians, target ratios, the table, and the 50x data generator.
+The bench itself is run by `make bench`, not by the tests."""
+from __future__ import annotations
+
+import csv
+import shutil
+
+from conftest import ROOT
+from relaxbook import bench
+
+
+def result(wall, executed=0, peak=100.0):
+    return bench.summarise([{"wall_s": w, "executed": executed, "peak_mb": peak} for w in wall])
+
+
+def test_summary_is_the_median_of_the_runs():
+    r = result([9.0, 1.0, 2.0], executed=3, peak=250.4)
+    assert (r["wall_s"], r["wall_min_s"], r["wall_max_s"], r["executed"], r["peak_mb"]) == (2.0, 1.0, 9.0, 3, 250)
+
+
+def test_targets_are_ratios_within_one_run():
+    results = {"cold": result([14.0], executed=7), "csv": result([8.0]), "noop": result([6.0]),
+               "floor": result([5.0]), "scale": result([22.0])}
+    got = {t["target"]: (t["value"], t["pass"]) for t in bench.evaluate(results)}
+    assert got["CSV edit <= 0.5x cold"] == (0.57, False)
+    assert got["warm no-op <= 1.5x Sphinx floor"] == (1.2, True)
+    assert got["cold <= 1.8 s per executed chapter"] == (2.0, False)
+    assert got["studies x50 <= 1.5x normal cold"] == (1.57, False)
+    assert "| CSV edit <= 0.5x cold | 0.57 | 0.5 | FAIL |" in bench.table(results, bench.evaluate(results))
+
+
+def test_missing_scenarios_are_skipped_not_guessed():
+    assert bench.evaluate({"cold": result([10.0], executed=5)}) == [
+        {"target": "cold <= 1.8 s per executed chapter", "value": 2.0, "limit": 1.8, "pass": False}]
+
+
+def read(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_multiplied_studies_keep_keys_unique_and_foreign_keys_valid(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    bench.multiply_studies(data, factor=3)
+    studies, arms = read(data / "studies.csv"), read(data / "arms.csv")
+    assert len(studies) == 3 * len(read(ROOT / "data" / "studies.csv"))
+    assert len(arms) == 3 * len(read(ROOT / "data" / "arms.csv"))
+    ids = [s["study_id"] for s in studies]
+    assert len(set(ids)) == len(ids) and len({a["arm_id"] for a in arms}) == len(arms)
+    assert {a["study_id"] for a in arms} <= set(ids)
+    from relaxbook import paths
+    monkeypatch.setattr(paths, "DATA", data)
+    monkeypatch.setattr(paths, "PACKAGE", data / "datapackage.json")
+    from relaxbook.datapkg import validate_package
+    assert len(validate_package()["studies"]) == len(studies)
