@@ -9,6 +9,7 @@ from collections import Counter
 from relaxbook import datapkg, figures, render
 
 STATUSES = ["verified", "partly verified", "unsupported", "contradicted", "not found"]
+MAX_TABLE_ROWS = 50  # longer tables show their first rows and link the full CSV
 STATUS_ICON = {"verified": "✔", "partly verified": "◐", "unsupported": "✖", "contradicted": "⚠", "not found": "?"}
 
 
@@ -112,7 +113,7 @@ def characteristics_table(name: str = "tbl-characteristics"):
                  {"label": "Study", "comparison": "Comparison", "evidence_type": "Evidence", "design": "Design",
                   "randomised": "Randomised", "blinding": "Blinding", "n_total": "n", "population": "Population",
                   "duration_weeks": "Weeks", "doses": "Doses", "inclusion": "Used?", "source_key": "Source"},
-                 cite_cols=("source_key",))
+                 cite_cols=("source_key",), max_rows=MAX_TABLE_ROWS, source="data/studies.csv")
 
 
 def claims_table(chapter: str, name: str):

@@ -54,3 +54,32 @@ def test_multiplied_studies_keep_keys_unique_and_foreign_keys_valid(tmp_path, mo
     monkeypatch.setattr(paths, "PACKAGE", data / "datapackage.json")
     from relaxbook.datapkg import validate_package
     assert len(validate_package()["studies"]) == len(studies)
+
+
+# --- tables stay readable at scale ----------------------------------------------------------------------------
+
+def test_first_rows_cuts_long_tables_and_links_the_csv():
+    import pandas as pd
+    from relaxbook import render
+    df = pd.DataFrame({"a": range(120)})
+    shown, note = render.first_rows(df, 50, "data/studies.csv")
+    assert len(shown) == 50 and note == "Showing the first 50 of 120 rows. All rows: {download}`data/studies.csv </data/studies.csv>`."
+    assert render.first_rows(df, 200, "x.csv") == (df, "") and render.first_rows(df, None)[1] == ""
+
+
+def test_characteristics_table_at_50x_shows_a_page_of_rows_and_a_count(tmp_path, monkeypatch):
+    import IPython.display
+    from relaxbook import book, datapkg, paths
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    bench.multiply_studies(data)
+    monkeypatch.setattr(paths, "DATA", data)
+    monkeypatch.setattr(paths, "PACKAGE", data / "datapackage.json")
+    monkeypatch.setattr(datapkg, "_declared", None)
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    book.characteristics_table()
+    text = shown[0]
+    total = 50 * len(read(ROOT / "data" / "studies.csv"))
+    assert text.count("\n| ") == 2 + book.MAX_TABLE_ROWS  # header, rule and the first rows
+    assert f"Showing the first {book.MAX_TABLE_ROWS} of {total} rows" in text and "data/studies.csv" in text
