@@ -17,12 +17,12 @@ def setup(*tables: str) -> None:
     """Run once at the top of every chapter, naming the ``data/`` tables the chapter reads.
 
     Declares those tables (reading any other fails, so the list is complete: the build's cache and the page's
-    download links rely on it), applies the figure style and glues the evidence cut-off as ``evidence_cutoff``.
+    download links rely on it) and glues the evidence cut-off as ``evidence_cutoff``. The figure style is applied
+    by the figure functions themselves, so chapters without a chart never import matplotlib (~1 s per kernel).
     """
     from myst_nb import glue
 
     datapkg.declare(tables)
-    figures.use_style()
     glue("evidence_cutoff", evidence_cutoff(), display=False)
 
 
@@ -206,6 +206,7 @@ def workflow_figure():
 
 def adverse_effects_figure():
     """Bar chart: adverse-effect statements per drug, split by whether a frequency is known."""
+    figures.use_style()
     import matplotlib.pyplot as plt
 
     ae = datapkg.load("adverse_effects")
@@ -226,6 +227,7 @@ def adverse_effects_figure():
 
 def claim_status_figure():
     """Stacked bars: claims of the guide by verification status per chapter."""
+    figures.use_style()
     import matplotlib.pyplot as plt
 
     claims = datapkg.load("claims")

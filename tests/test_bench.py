@@ -83,3 +83,16 @@ def test_characteristics_table_at_50x_shows_a_page_of_rows_and_a_count(tmp_path,
     total = 50 * len(read(ROOT / "data" / "studies.csv"))
     assert text.count("\n| ") == 2 + book.MAX_TABLE_ROWS  # header, rule and the first rows
     assert f"Showing the first {book.MAX_TABLE_ROWS} of {total} rows" in text and "data/studies.csv" in text
+
+
+# --- what the profile pointed at -------------------------------------------------------------------------------
+
+def test_a_chapter_without_charts_never_imports_matplotlib():
+    """matplotlib (with the inline backend) costs ~1 s per kernel: only chart functions may import it."""
+    import subprocess
+    import sys
+    code = ("import sys; from relaxbook import book; book.setup('studies', 'arms', 'claims'); "
+            "book.study_numbers(); book.characteristics_table(); book.claim_counts(); "
+            "print(sorted(m for m in sys.modules if m.startswith('matplotlib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
