@@ -17,7 +17,7 @@ endif
 DEBS   := graphviz:dot chromium:chromium
 SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|intro.md|references.bib|chapters/|data/|relaxbook/)' ) $(wildcard chapters/*.md data/*)
 
-.PHONY: help book test validate serve clean lock sysdeps check-python
+.PHONY: help book test validate serve clean lock sysdeps check-python bench
 .DEFAULT_GOAL := help
 
 help: ## List the targets
@@ -68,6 +68,10 @@ book: $(SITE_STAMP) ## Create the venv, install what is missing, validate the da
 
 test: $(SITE_STAMP) ## Run the whole test suite (data, build, site and browser tests)
 	$(BIN)/python -m pytest
+
+bench: $(STAMP) ## Time cold/warm/edit builds on a scratch copy; prints a table, writes _build/bench.json (~10 min)
+	$(MAKE) --no-print-directory sysdeps
+	$(BIN)/python -m relaxbook.bench
 
 serve: $(SITE_STAMP) ## Serve the built site on http://127.0.0.1:8000 only
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(SITE)

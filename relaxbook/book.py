@@ -9,6 +9,7 @@ from collections import Counter
 from relaxbook import datapkg, figures, render
 
 STATUSES = ["verified", "partly verified", "unsupported", "contradicted", "not found"]
+MAX_TABLE_ROWS = 50  # longer tables show their first rows and link the full CSV
 STATUS_ICON = {"verified": "✔", "partly verified": "◐", "unsupported": "✖", "contradicted": "⚠", "not found": "?"}
 
 
@@ -16,12 +17,12 @@ def setup(*tables: str) -> None:
     """Run once at the top of every chapter, naming the ``data/`` tables the chapter reads.
 
     Declares those tables (reading any other fails, so the list is complete: the build's cache and the page's
-    download links rely on it), applies the figure style and glues the evidence cut-off as ``evidence_cutoff``.
+    download links rely on it) and glues the evidence cut-off as ``evidence_cutoff``. The figure style is applied
+    by the figure functions themselves, so chapters without a chart never import matplotlib (~1 s per kernel).
     """
     from myst_nb import glue
 
     datapkg.declare(tables)
-    figures.use_style()
     glue("evidence_cutoff", evidence_cutoff(), display=False)
 
 
@@ -108,7 +109,7 @@ def characteristics_table(name: str = "tbl-characteristics"):
                  {"label": "Study", "comparison": "Comparison", "evidence_type": "Evidence", "design": "Design",
                   "randomised": "Randomised", "blinding": "Blinding", "n_total": "n", "population": "Population",
                   "duration_weeks": "Weeks", "doses": "Doses", "inclusion": "Used?", "source_key": "Source"},
-                 cite_cols=("source_key",))
+                 cite_cols=("source_key",), max_rows=MAX_TABLE_ROWS, source="data/studies.csv")
 
 
 def claims_table(chapter: str, name: str):
@@ -217,6 +218,7 @@ def workflow_figure():
 
 def adverse_effects_figure():
     """Bar chart: adverse-effect statements per drug, split by whether a frequency is known."""
+    figures.use_style()
     import matplotlib.pyplot as plt
 
     ae = datapkg.load("adverse_effects")
@@ -237,6 +239,7 @@ def adverse_effects_figure():
 
 def claim_status_figure():
     """Stacked bars: claims of the guide by verification status per chapter."""
+    figures.use_style()
     import matplotlib.pyplot as plt
 
     claims = datapkg.load("claims")

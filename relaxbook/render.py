@@ -76,12 +76,27 @@ def markdown_table(df, columns: dict[str, str] | None = None, cite_cols: tuple[s
     return "\n".join(lines)
 
 
+def first_rows(df, max_rows: int | None, source: str | None = None):
+    """``df`` cut to ``max_rows`` rows, and a note saying how many are shown, linking ``source`` (a path from the
+    book's root, e.g. ``data/studies.csv``) for the rest; the note is empty when nothing is cut."""
+    if max_rows is None or len(df) <= max_rows:
+        return df, ""
+    note = f"Showing the first {max_rows} of {len(df)} rows."
+    if source:
+        note += f" All rows: {{download}}`{source} </{source}>`."
+    return df.head(max_rows), note
+
+
 def table(df, name: str, caption: str, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = (),
-          myst_cols: tuple[str, ...] = ()):
-    """Display ``df`` as a numbered, captioned MyST table with label ``name`` (use ``{numref}`name```)."""
+          myst_cols: tuple[str, ...] = (), max_rows: int | None = None, source: str | None = None):
+    """Display ``df`` as a numbered, captioned MyST table with label ``name`` (use ``{numref}`name```).
+
+    With ``max_rows``, a longer table shows its first rows and a note linking the full ``source`` file."""
     from IPython.display import Markdown, display
 
     if not re.fullmatch(r"tbl-[a-z0-9-]+", name):
         raise ValueError(f"table label '{name}' must look like tbl-some-name")
+    df, note = first_rows(df, max_rows, source)
     body = markdown_table(df, columns, cite_cols, myst_cols)
-    display(Markdown(f"```{{table}} {escape(caption)}\n:name: {name}\n:align: left\n\n{body}\n```"))
+    text = f"```{{table}} {escape(caption)}\n:name: {name}\n:align: left\n\n{body}\n```"
+    display(Markdown(text + (f"\n\n{note}" if note else "")))

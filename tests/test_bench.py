@@ -1,0 +1,98 @@
+"""The bench's pure logic (relaxbook/bench.py): medians, target ratios, the table, and the 50x data generator.
+The bench itself is run by `make bench`, not by the tests."""
+from __future__ import annotations
+
+import csv
+import shutil
+
+from conftest import ROOT
+from relaxbook import bench
+
+
+def result(wall, executed=0, peak=100.0):
+    return bench.summarise([{"wall_s": w, "executed": executed, "peak_mb": peak} for w in wall])
+
+
+def test_summary_is_the_median_of_the_runs():
+    r = result([9.0, 1.0, 2.0], executed=3, peak=250.4)
+    assert (r["wall_s"], r["wall_min_s"], r["wall_max_s"], r["executed"], r["peak_mb"]) == (2.0, 1.0, 9.0, 3, 250)
+
+
+def test_targets_are_ratios_within_one_run():
+    results = {"cold": result([14.0], executed=7), "csv": result([8.0]), "noop": result([6.0]),
+               "floor": result([5.0]), "scale": result([22.0])}
+    got = {t["target"]: (t["value"], t["pass"]) for t in bench.evaluate(results)}
+    assert got["CSV edit <= 0.5x cold"] == (0.57, False)
+    assert got["warm no-op <= 1.5x Sphinx floor"] == (1.2, True)
+    assert got["cold <= 1.8 s per executed chapter"] == (2.0, False)
+    assert got["studies x50 <= 1.5x normal cold"] == (1.57, False)
+    assert "| CSV edit <= 0.5x cold | 0.57 | 0.5 | FAIL |" in bench.table(results, bench.evaluate(results))
+
+
+def test_missing_scenarios_are_skipped_not_guessed():
+    assert bench.evaluate({"cold": result([10.0], executed=5)}) == [
+        {"target": "cold <= 1.8 s per executed chapter", "value": 2.0, "limit": 1.8, "pass": False}]
+
+
+def read(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_multiplied_studies_keep_keys_unique_and_foreign_keys_valid(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    bench.multiply_studies(data, factor=3)
+    studies, arms = read(data / "studies.csv"), read(data / "arms.csv")
+    assert len(studies) == 3 * len(read(ROOT / "data" / "studies.csv"))
+    assert len(arms) == 3 * len(read(ROOT / "data" / "arms.csv"))
+    ids = [s["study_id"] for s in studies]
+    assert len(set(ids)) == len(ids) and len({a["arm_id"] for a in arms}) == len(arms)
+    assert {a["study_id"] for a in arms} <= set(ids)
+    from relaxbook import paths
+    monkeypatch.setattr(paths, "DATA", data)
+    monkeypatch.setattr(paths, "PACKAGE", data / "datapackage.json")
+    from relaxbook.datapkg import validate_package
+    assert len(validate_package()["studies"]) == len(studies)
+
+
+# --- tables stay readable at scale ----------------------------------------------------------------------------
+
+def test_first_rows_cuts_long_tables_and_links_the_csv():
+    import pandas as pd
+    from relaxbook import render
+    df = pd.DataFrame({"a": range(120)})
+    shown, note = render.first_rows(df, 50, "data/studies.csv")
+    assert len(shown) == 50 and note == "Showing the first 50 of 120 rows. All rows: {download}`data/studies.csv </data/studies.csv>`."
+    assert render.first_rows(df, 200, "x.csv") == (df, "") and render.first_rows(df, None)[1] == ""
+
+
+def test_characteristics_table_at_50x_shows_a_page_of_rows_and_a_count(tmp_path, monkeypatch):
+    import IPython.display
+    from relaxbook import book, datapkg, paths
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    bench.multiply_studies(data)
+    monkeypatch.setattr(paths, "DATA", data)
+    monkeypatch.setattr(paths, "PACKAGE", data / "datapackage.json")
+    monkeypatch.setattr(datapkg, "_declared", None)
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    book.characteristics_table()
+    text = shown[0]
+    total = 50 * len(read(ROOT / "data" / "studies.csv"))
+    assert text.count("\n| ") == 2 + book.MAX_TABLE_ROWS  # header, rule and the first rows
+    assert f"Showing the first {book.MAX_TABLE_ROWS} of {total} rows" in text and "data/studies.csv" in text
+
+
+# --- what the profile pointed at -------------------------------------------------------------------------------
+
+def test_a_chapter_without_charts_never_imports_matplotlib():
+    """matplotlib (with the inline backend) costs ~1 s per kernel: only chart functions may import it."""
+    import subprocess
+    import sys
+    code = ("import sys; from relaxbook import book; book.setup('studies', 'arms', 'claims'); "
+            "book.study_numbers(); book.characteristics_table(); book.claim_counts(); "
+            "print(sorted(m for m in sys.modules if m.startswith('matplotlib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,129 @@
+"""The data-aware execution cache (relaxbook/cache.py): a chapter re-executes exactly when its code, a table it
+declares in ``book.setup``, datapackage.json, references.bib or the helper code changes, and never shows stale
+values. Unit tests first; then a few sequential builds that share one scratch copy."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, ROOT, copy_repo, toc_files
+from relaxbook import cache
+
+# --- unit tests (no build) -----------------------------------------------------------------------------------
+
+
+def test_declared_tables_are_parsed_from_the_setup_call():
+    text = 'x = 1\nbook.setup("studies", "arms",\n           "claims")\n'
+    assert cache.declared_tables(text) == ["studies", "arms", "claims"]
+    assert cache.declared_tables("print('no setup here')") is None
+
+
+def test_only_pages_with_a_kernelspec_are_notebooks():
+    assert cache.is_notebook("---\njupytext: {}\nkernelspec:\n  name: python3\n---\n# T\n")
+    assert not cache.is_notebook("---\ntitle: x\n---\nkernelspec: in the body\n")
+    assert not cache.is_notebook("# no front matter\n")
+
+
+def setup_tables(page: str) -> set[str]:
+    """Independent of relaxbook.cache: the quoted names in the page's book.setup(...) call."""
+    call = re.search(r"book\.setup\(([^)]*)\)", (ROOT / f"{page}.md").read_text()).group(1)
+    return set(re.findall(r'"([a-z_]+)"', call))
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_every_chapter_depends_on_its_declared_tables_and_the_shared_inputs(page):
+    deps = {p.resolve().relative_to(ROOT).as_posix() for p in cache.dependencies((ROOT / f"{page}.md").read_text())}
+    csvs = {d for d in deps if d.endswith(".csv")}
+    assert csvs == {f"data/{t}.csv" for t in setup_tables(page)}
+    assert {"data/datapackage.json", "references.bib", "relaxbook/book.py", "relaxbook/datapkg.py",
+            "relaxbook/render.py", "relaxbook/__init__.py"} <= deps
+
+
+def test_a_page_with_code_but_no_setup_call_depends_on_every_table():
+    deps = cache.dependencies("---\nkernelspec: {}\n---\n```{code-cell} ipython3\nimport relaxbook\n```\n")
+    assert len([d for d in deps if d.suffix == ".csv"]) == len(list((ROOT / "data").glob("*.csv")))
+
+
+def test_digest_changes_with_content_not_with_mtime(tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_text("a\n1\n")
+    before = cache.digest([f])
+    os.utime(f, (1, 1))
+    assert cache.digest([f]) == before
+    f.write_text("a\n2\n")
+    assert cache.digest([f]) != before
+
+
+# --- builds on one shared scratch copy ------------------------------------------------------------------------
+
+PAGES = toc_files()
+
+
+def build(book: Path, strict: bool = True) -> set[str]:
+    """Build the scratch book; return the pages whose notebook was executed (from myst-nb's log)."""
+    env = dict(os.environ, RELAXBOOK_ROOT=str(book), PYTHONPATH=str(book))  # kernels import the copy's helper
+    cmd = [str(BIN / "jupyter-book"), "build", ".", "-n", "-W", "--keep-going"] + (["--all"] if strict else [])
+    result = subprocess.run(cmd, cwd=book, env=env, capture_output=True, text=True, timeout=600)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    found = re.findall(r"(\S+)\.(?:md|ipynb): Executing notebook", log)
+    return {Path(p).resolve().relative_to(book.resolve()).as_posix() for p in found}
+
+
+def html(book: Path) -> dict[str, str]:
+    return {p: (book / "_build" / "html" / f"{p}.html").read_text(encoding="utf-8") for p in PAGES}
+
+
+def edit(path: Path, old: str, new: str, keep_mtime: bool = False) -> None:
+    stat = path.stat()
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    if keep_mtime:  # e.g. cp -p or a tool that restores times: only the content hash can notice
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    book = copy_repo(tmp_path_factory.mktemp("cache") / "book")
+    assert build(book) == set(PAGES), "a cold build executes every page"
+    return book
+
+
+def test_nothing_changed_executes_nothing(book):
+    assert build(book) == set()
+
+
+def test_csv_edit_reexecutes_only_the_pages_that_read_it_and_shows_the_new_value(book):
+    old, new = "Roussan et al. 1985 (as the guide names it)", "Roussan et al. 1985 (label edited)"
+    showing = [p for p, h in html(book).items() if old in h]
+    assert len(showing) >= 2
+    edit(book / "data" / "studies.csv", old, new, keep_mtime=True)
+    executed = build(book, strict=False)  # incremental, and the file's mtime did not change
+    assert executed == {p for p in PAGES if "studies" in setup_tables(p)}
+    after = html(book)
+    for page in showing:
+        assert new in after[page] and old not in after[page], page
+
+
+def test_bib_edit_reexecutes_every_page_and_shows_the_new_entry(book):
+    old = "long-term follow-up of baclofen therapy"
+    new = "long-term follow-up (edited) of baclofen therapy"
+    showing = [p for p, h in html(book).items() if old in h]
+    assert showing
+    edit(book / "references.bib", old, new)
+    assert build(book, strict=False) == set(PAGES)
+    after = html(book)
+    for page in showing:
+        assert new in after[page] and old not in after[page], page
+
+
+def test_helper_edit_reexecutes_every_page(book):
+    helper = book / "relaxbook" / "render.py"
+    helper.write_text(helper.read_text() + "\n# an edit to the helper package\n")
+    assert build(book) == set(PAGES)
+    assert build(book) == set()
