@@ -13,11 +13,15 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
-# Debian packages: graphviz draws the diagrams; chromium runs the browser tests.
-DEBS   := graphviz:dot chromium:chromium
-SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|intro.md|references.bib|chapters/|data/|relaxbook/)' ) $(wildcard chapters/*.md data/*)
+PDF    := $(SITE)/_downloads/book.pdf
+NODE   := _build/node
+VNU    := $(NODE)/node_modules/vnu-jar/build/dist/vnu.jar
+# Debian packages: graphviz draws the diagrams; chromium runs the browser tests and prints the PDF;
+# Java runs the Nu Html Checker, which npm installs (package.json, package-lock.json) into $(NODE).
+DEBS   := graphviz:dot chromium:chromium default-jre-headless:java npm:npm
+SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|intro.md|references.bib|CITATION.cff|chapters/|data/|relaxbook/|_static/|_templates/)' ) $(wildcard chapters/*.md data/* _static/* _templates/*)
 
-.PHONY: help book test validate serve clean lock sysdeps check-python bench
+.PHONY: help book pdf test validate serve clean lock sysdeps check-python bench
 .DEFAULT_GOAL := help
 
 help: ## List the targets
@@ -63,10 +67,25 @@ $(SITE_STAMP): $(STAMP) $(SOURCES)
 	  mv "$$tmp/_build/$$d" "_build/$$d"; rm -rf "_build/$$d.old"; done
 	touch $@
 
-book: $(SITE_STAMP) ## Create the venv, install what is missing, validate the data and build the site
+book: $(SITE_STAMP) $(PDF) ## Create the venv, install what is missing, validate the data, build the site and its PDF
 	@echo "The site is at $(CURDIR)/$(SITE)/index.html  (make serve to browse it)"
 
-test: $(SITE_STAMP) ## Run the whole test suite (data, build, site and browser tests)
+$(PDF): $(SITE_STAMP)
+	$(BIN)/jupyter-book build . --builder singlehtml -n -W --keep-going
+	mkdir -p $(@D)
+	chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer --print-to-pdf=$(CURDIR)/$@ \
+	  file://$(CURDIR)/_build/singlehtml/intro.html 2>/dev/null
+	@test -s $@ && echo "The PDF is at $(CURDIR)/$@"
+
+pdf: $(PDF) ## Build the whole book as one PDF, offline (single-page HTML printed by headless chromium)
+
+$(VNU): package.json package-lock.json
+	$(MAKE) --no-print-directory sysdeps
+	mkdir -p $(NODE) && cp package.json package-lock.json $(NODE)/
+	cd $(NODE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(SITE_STAMP) $(PDF) $(VNU) ## Run the whole test suite (data, build, site, HTML, accessibility, browser)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) ## Time cold/warm/edit builds on a scratch copy; prints a table, writes _build/bench.json (~10 min)

@@ -112,3 +112,18 @@ def reduced_toc(root: Path, *chapters: str) -> None:
     (root / "scratch_root.md").write_text("# Scratch build\n\nA reduced table of contents for one test.\n")
     lines = ["format: jb-book", "root: scratch_root", "chapters:"] + [f"  - file: chapters/{c}" for c in chapters]
     (root / "_toc.yml").write_text("\n".join(lines) + "\n")
+
+
+def site_pages(site: Path = SITE) -> list[str]:
+    """Every HTML page a reader can open (toc pages, search, genindex), relative to the site root; not the theme's
+    _static/ templates, the downloads, or the index.html redirect stub."""
+    if not site.exists():
+        return [f"{f}.html" for f in toc_files()] + ["genindex.html", "search.html"]
+    return sorted(str(p.relative_to(site)) for p in site.rglob("*.html")
+                  if p.relative_to(site).parts[0] not in {"_static", "_downloads", "_sources"} and p.name != "index.html")
+
+
+def open_page(page, url: str) -> None:
+    """Open a page and wait until its own scripts have run (no network idle wait: the site makes no late requests)."""
+    page.goto(url, wait_until="load")
+    page.wait_for_function("document.readyState === 'complete'")

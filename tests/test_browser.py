@@ -1,11 +1,14 @@
 """Real-browser tests: Debian chromium driven by Playwright against the site served on 127.0.0.1."""
 from __future__ import annotations
 
+import csv
+import io
 import re
+import zipfile
 
 import pytest
 
-from conftest import toc_files
+from conftest import ROOT, SITE, open_page, site_pages, toc_files
 
 pytestmark = pytest.mark.browser
 
@@ -43,9 +46,127 @@ def test_search_finds_baclofen(page, server):
 
 
 def test_pages_make_no_external_requests(page, server):
+    """Every page a reader can open, search results included, loads nothing from outside 127.0.0.1."""
     external = []
-    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(server) and not r.url.startswith("data:") else None)
-    for p in toc_files():
-        page.goto(f"{server}/{p}.html")
+    local = (server, "data:", "blob:", "about:")
+    page.on("request", lambda r: external.append((page.url, r.url)) if not r.url.startswith(local) else None)
+    names = site_pages()
+    assert {"search.html", "genindex.html"} <= set(names) and len(names) > len(toc_files())
+    for name in names + ["search.html?q=baclofen"]:
+        page.goto(f"{server}/{name}")
         page.wait_for_load_state("networkidle")
     assert external == []
+
+
+STATUS = re.compile(r"\b(verified|partly verified|unsupported|contradicted|not found)\b")
+STATUS_CELL = re.compile(r"^\s*[✔◐✖⚠?]\s*(verified|partly verified|unsupported|contradicted|not found)\s*$")
+CONTENT_PAGES = [f"{p}.html" for p in toc_files()]
+
+# A claim marker is reachable from the keyboard when it is focusable itself (a badge), or when its text sits in a
+# table that fits the screen (read in normal flow) or in a scroll container the keyboard can focus and scroll.
+MARKER_INFO = """el => {
+  const badge = el.matches('.claim-badge');
+  if (badge) el.focus();
+  const box = el.closest('.pst-scrollable-table-container, .table-wrapper, .bd-table-wrapper') || el.closest('table');
+  return {
+    badge, focused: document.activeElement === el, tabIndex: el.tabIndex,
+    name: (el.getAttribute('aria-label') || el.innerText || el.title || '').trim(),
+    hidden: !!el.closest('[aria-hidden="true"]') || getComputedStyle(el).visibility === 'hidden',
+    overflows: box.scrollWidth > box.clientWidth + 1,
+    boxFocusable: box.tabIndex >= 0,
+  };
+}"""
+
+
+def test_claim_markers_expose_their_status_to_keyboard_focus(page, server):
+    """Checks focusable ``.claim-badge`` elements where the chapters have them, the status text cells otherwise."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    checked = 0
+    for name in CONTENT_PAGES:
+        open_page(page, f"{server}/{name}")
+        badges = page.locator("main .claim-badge")
+        markers = badges if badges.count() else page.locator("main td").filter(has_text=STATUS_CELL)
+        for i in range(markers.count()):
+            info = markers.nth(i).evaluate(MARKER_INFO)
+            assert STATUS.search(info["name"]), f"{name}: marker without its status text: {info}"
+            assert not info["hidden"], f"{name}: status hidden from assistive technology"
+            if info["badge"]:
+                assert info["focused"] and info["tabIndex"] >= 0, f"{name}: badge not focusable: {info}"
+            else:
+                assert not info["overflows"] or info["boxFocusable"], f"{name}: scrolling table not focusable"
+            checked += 1
+    assert checked >= 10
+
+
+DOWNLOAD_TYPES = {".csv": "text/csv", ".zip": "application/zip", ".pdf": "application/pdf"}
+
+
+def test_every_download_link_returns_its_file(page, server):
+    seen = set()
+    for name in CONTENT_PAGES:
+        open_page(page, f"{server}/{name}")
+        hrefs = page.eval_on_selector_all("main .data-downloads a", "els => els.map(e => e.href)")
+        assert any(h.endswith(".zip") for h in hrefs) and any(h.endswith(".pdf") for h in hrefs), name
+        for url in sorted(set(hrefs) - seen):
+            seen.add(url)
+            suffix = "." + url.rsplit(".", 1)[1]
+            response = page.request.get(url)
+            assert response.status == 200, url
+            assert response.headers["content-type"].startswith(DOWNLOAD_TYPES[suffix]), (url, response.headers)
+            body = response.body()
+            if suffix == ".csv":
+                header = next(csv.reader(io.StringIO(body.decode("utf-8"))))
+                source = (ROOT / "data" / url.rsplit("/", 1)[1]).read_text(encoding="utf-8")
+                assert header == next(csv.reader(io.StringIO(source))), url
+            elif suffix == ".zip":
+                assert zipfile.ZipFile(io.BytesIO(body)).testzip() is None
+            else:
+                assert body.startswith(b"%PDF-") and len(body) > 20_000
+    assert len([u for u in seen if u.endswith(".csv")]) >= 5
+
+
+SHOTS = SITE.parent / "screenshots"
+LAYOUT = """() => {
+  const doc = document.documentElement, vw = doc.clientWidth;
+  const scroller = el => { for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return p; } return null; };
+  const lum = c => { const [r, g, b] = (c.match(/[0-9.]+/g) || [0, 0, 0]).map(Number); return (0.2126*r + 0.7152*g + 0.0722*b) / 255; };
+  return {
+    theme: doc.dataset.theme, overflow: doc.scrollWidth - vw,
+    images: [...document.querySelectorAll('main img')].map(i => { const r = i.getBoundingClientRect();
+      return {src: i.getAttribute('src'), loaded: i.complete && i.naturalWidth > 0, left: r.left, right: r.right, vw,
+              width: r.width, bg: getComputedStyle(i).backgroundColor, bgLight: lum(getComputedStyle(i).backgroundColor)}; }),
+    tables: [...document.querySelectorAll('main table')].map(t => { const s = scroller(t);
+      const box = (s || t).getBoundingClientRect();
+      return {scrolls: !!s, fits: box.right <= vw + 1 && box.left >= -1,
+              font: Math.min(...[...t.querySelectorAll('td, th')].map(c => parseFloat(getComputedStyle(c).fontSize)))}; }),
+  };
+}"""
+
+
+@pytest.mark.parametrize("mode,width", [("light", 1280), ("dark", 1280), ("light", 390), ("dark", 390)])
+def test_figures_and_tables_are_legible_in_light_dark_and_phone_width(browser, server, mode, width):
+    context = browser.new_context(viewport={"width": width, "height": 844 if width < 600 else 900})
+    context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
+    page = context.new_page()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    images = tables = 0
+    for name in CONTENT_PAGES:
+        open_page(page, f"{server}/{name}")
+        page.evaluate("Promise.all([...document.images].map(i => i.decode().catch(() => null)))")
+        layout = page.evaluate(LAYOUT)
+        assert layout["theme"] == mode, name
+        assert layout["overflow"] <= 1, f"{name}: the page scrolls sideways by {layout['overflow']} px at {width} px"
+        for img in layout["images"]:
+            assert img["loaded"] and img["width"] >= min(250, width * 0.6), f"{name}: {img}"
+            assert img["left"] >= -1 and img["right"] <= img["vw"] + 1, f"{name}: figure wider than the screen: {img}"
+            if mode == "dark":  # transparent figures sit on a light panel, or dark text would vanish
+                assert img["bgLight"] > 0.8 and not img["bg"].endswith(", 0)"), f"{name}: {img}"
+        for table in layout["tables"]:
+            assert table["fits"], f"{name}: a table (or its scroll box) is wider than the screen"
+            assert table["font"] >= 12, f"{name}: table text below 12 px"
+        images += len(layout["images"])
+        tables += len(layout["tables"])
+        page.screenshot(path=SHOTS / f"{name.replace('/', '-')[:-5]}-{mode}-{width}.png", full_page=True)
+    context.close()
+    assert images >= 5 and tables >= 5

@@ -1,0 +1,33 @@
+"""`make pdf` prints the whole book (single-page HTML build) to one PDF inside the site, where every page links it."""
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup
+
+from conftest import ROOT, toc_files
+
+PDF = ROOT / "_build" / "html" / "_downloads" / "book.pdf"
+SINGLE = ROOT / "_build" / "singlehtml" / "intro.html"
+
+
+def test_the_pdf_exists_and_is_a_pdf_of_many_pages(site):
+    assert PDF.exists(), "run `make pdf` (make test does it)"
+    data = PDF.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+    assert pages >= 3 * len(toc_files()), f"only {pages} pages"
+
+
+def test_the_pdf_is_not_older_than_the_site(site):
+    assert PDF.stat().st_mtime >= (ROOT / "_build" / ".built").stat().st_mtime - 1 if (ROOT / "_build" / ".built").exists() \
+        else PDF.stat().st_mtime >= (site / "intro.html").stat().st_mtime - 1
+
+
+def test_the_printed_page_holds_every_chapter_and_its_references():
+    soup = BeautifulSoup(SINGLE.read_text(encoding="utf-8"), "html.parser")
+    titles = [h.get_text().strip("#").strip() for h in soup.select("main h1, main h2")]
+    for page in toc_files():
+        html = BeautifulSoup((ROOT / "_build" / "html" / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+        assert html.select_one("main h1").get_text().strip("#").strip() in titles, page
+    assert len(soup.select(".citation")) > 50
