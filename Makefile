@@ -14,6 +14,7 @@ ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 PDF    := $(SITE)/_downloads/book.pdf
+ROOT_DOC := $(shell sed -n 's/^root: *//p' _toc.yml 2>/dev/null)
 NODE   := _build/node
 VNU    := $(NODE)/node_modules/vnu-jar/build/dist/vnu.jar
 # Debian packages: graphviz draws the diagrams; chromium runs the browser tests and prints the PDF;
@@ -74,7 +75,7 @@ $(PDF): $(SITE_STAMP)
 	$(BIN)/jupyter-book build . --builder singlehtml -n -W --keep-going
 	mkdir -p $(@D)
 	chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer --print-to-pdf=$(CURDIR)/$@ \
-	  file://$(CURDIR)/_build/singlehtml/intro.html 2>/dev/null
+	  file://$(CURDIR)/_build/singlehtml/$(ROOT_DOC).html 2>/dev/null
 	@test -s $@ && echo "The PDF is at $(CURDIR)/$@"
 
 pdf: $(PDF) ## Build the whole book as one PDF, offline (single-page HTML printed by headless chromium)

@@ -19,7 +19,7 @@ def edit(path, old, new):
 
 def test_a_failed_build_leaves_the_previous_site_untouched(scratch):
     reduced_toc(scratch, "safety")
-    good = make(scratch, "book")
+    good = make(scratch, "_build/.built")
     assert good.returncode == 0, (good.stdout + good.stderr)[-3000:]
     site, stamp = scratch / "_build" / "html", scratch / "_build" / ".built"
     before, stamp_time = tree_hashes(site), stamp.stat().st_mtime_ns
@@ -31,7 +31,7 @@ def test_a_failed_build_leaves_the_previous_site_untouched(scratch):
     # 1. invalid data: make stops at validation, before building
     studies = scratch / "data" / "studies.csv"
     original = edit(studies, ",13,patients with spasticity,", ",thirteen,patients with spasticity,")
-    bad = make(scratch, "book")
+    bad = make(scratch, "_build/.built")
     assert bad.returncode != 0
     assert "data/studies.csv, row 4, column 'n_total': 'thirteen' is not an integer [type]" in bad.stderr
     assert tree_hashes(site) == before and stamp.stat().st_mtime_ns == stamp_time
@@ -40,7 +40,7 @@ def test_a_failed_build_leaves_the_previous_site_untouched(scratch):
     # 2. a chapter that raises: the build itself fails after it started writing into the temporary folder
     edit(scratch / "chapters" / "safety.md", "book.adverse_effects_table()",
          "book.adverse_effects_table()\nraise RuntimeError('deliberate failure 9c1e')")
-    bad = make(scratch, "book")
+    bad = make(scratch, "_build/.built")
     out = bad.stdout + bad.stderr
     assert bad.returncode != 0
     assert "  chapters/safety.md: RuntimeError: deliberate failure 9c1e [cell-error]" in bad.stderr, out[-3000:]

@@ -72,8 +72,8 @@ MARKER_INFO = """el => {
     badge, focused: document.activeElement === el, tabIndex: el.tabIndex,
     name: (el.getAttribute('aria-label') || el.innerText || el.title || '').trim(),
     hidden: !!el.closest('[aria-hidden="true"]') || getComputedStyle(el).visibility === 'hidden',
-    overflows: box.scrollWidth > box.clientWidth + 1,
-    boxFocusable: box.tabIndex >= 0,
+    overflows: box ? box.scrollWidth > box.clientWidth + 1 : false,  // a badge in prose has no table box
+    boxFocusable: box ? box.tabIndex >= 0 : true,
   };
 }"""
 
