@@ -6,11 +6,16 @@ depends on:
 
 * the ``data/`` tables named in the chapter's ``book.setup("table", ...)`` call (``relaxbook.datapkg.load`` refuses
   any other table, so the declaration is complete; a page with code but no ``setup`` call depends on every table);
-* ``data/datapackage.json`` (schemas change how tables load), ``references.bib`` and the helper package's code.
+* the helper modules the chapter imports, directly or through other helper modules (found by reading the import
+  statements; a page that names ``relaxbook`` without an import statement this can read depends on every module);
+* ``data/datapackage.json`` (schemas change how tables load), ``references.bib`` and ``requirements.lock`` (the
+  pinned versions of everything else the code runs on).
 
 On ``source-read`` it appends a hidden code cell holding the hash of those files, so the notebook's jupyter-cache
 key changes exactly when one of them does, and declares them as Sphinx dependencies. On ``env-get-outdated`` it
 re-reads pages whose hash changed (incremental builds without ``--all`` would otherwise keep the old page).
+On ``env-before-read-docs`` it executes every page about to be read that the cache does not hold, on warm kernels in
+parallel (``relaxbook.executor``), and caches the results, so myst-nb finds them all cached.
 """
 from __future__ import annotations
 
@@ -22,7 +27,9 @@ from pathlib import Path
 
 SETUP_CALL = re.compile(r"\bbook\.setup\(([^)]*)\)")
 CELL_MARK = "# relaxbook.cache inputs:"
-BUILD_ONLY = {"cache.py", "bench.py"}  # helper modules no chapter imports: editing them re-executes nothing
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.M | re.S)
+DYNAMIC = {"__import__", "import_module", "exec", "eval"}
+CELL_OPTION = re.compile(r"^:[\w-]+:.*\n", re.M)
 
 
 def declared_tables(text: str) -> list[str] | None:
@@ -42,6 +49,54 @@ def is_notebook(text: str) -> bool:
     return text.startswith("---") and re.search(r"^kernelspec:", text.split("\n---", 1)[0], re.M) is not None
 
 
+def page_code(text: str) -> str:
+    """The code cells of a MyST text notebook, without their ``:option:`` lines."""
+    return "\n".join(CELL_OPTION.sub("", body) for body in CODE_CELL.findall(text))
+
+
+def imported_modules(code: str) -> set[str] | None:
+    """Names of the ``relaxbook`` modules that the Python ``code`` imports (``__init__`` for the package itself);
+    None when that cannot be told (code that does not parse, or imports dynamically with ``__import__``,
+    ``import_module``, ``exec`` or ``eval``): then assume it uses every module."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in DYNAMIC:
+            return None
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "relaxbook":
+                    found |= {"__init__", *alias.name.split(".")[1:2]}
+        elif isinstance(node, ast.ImportFrom):
+            parts = (node.module or "").split(".") if node.module else []
+            if node.level == 0 and parts[:1] == ["relaxbook"]:
+                parts = parts[1:]
+            elif node.level != 1:  # another package, or a relative import from outside the package
+                continue
+            found |= {"__init__", *parts[:1]} if parts else {"__init__", *(a.name for a in node.names)}
+    return found
+
+
+def helper_closure(text: str, package_dir: Path) -> list[Path]:
+    """The helper modules (files) the code ``text`` runs: its relaxbook imports and theirs, transitively."""
+    modules = {p.stem: p for p in package_dir.glob("*.py")}
+    todo = imported_modules(page_code(text) if CODE_CELL.search(text) else text)
+    if todo is None:
+        return sorted(modules.values())
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in modules:
+            continue  # not a module: a name defined in __init__.py, which is included
+        seen.add(name)
+        more = imported_modules(modules[name].read_text(encoding="utf-8"))
+        todo |= set(modules) if more is None else more
+    return sorted(modules[n] for n in seen)
+
+
 def dependencies(text: str, bibfiles=()) -> list[Path]:
     """Every file the outputs of the page ``text`` depend on, besides the page itself."""
     import relaxbook
@@ -51,9 +106,9 @@ def dependencies(text: str, bibfiles=()) -> list[Path]:
     by_name = {res["name"]: res["path"] for res in package["resources"]}
     names = declared_tables(text)
     tables = sorted(by_name.values()) if names is None else sorted({by_name[n] for n in names if n in by_name})
-    helper = sorted(p for p in Path(relaxbook.__file__).resolve().parent.glob("*.py") if p.name not in BUILD_ONLY)
+    helper = helper_closure(text, Path(relaxbook.__file__).resolve().parent)
     bibs = dict.fromkeys([paths.BIB.resolve(), *(Path(b).resolve() for b in bibfiles)])
-    return [paths.PACKAGE, *bibs, *helper, *(paths.DATA / t for t in tables)]
+    return [paths.PACKAGE, paths.ROOT / "requirements.lock", *bibs, *helper, *(paths.DATA / t for t in tables)]
 
 
 def digest(files, memo: dict | None = None) -> str:
@@ -88,14 +143,57 @@ def _builder_inited(app) -> None:
         app.env.relaxbook_inputs = {}
 
 
+def _with_hash_cell(app, text: str) -> tuple[str, str, list[Path]]:
+    value, files = _page_hash(app, text)
+    return text.rstrip("\n") + hash_cell(value), value, files
+
+
 def _source_read(app, docname: str, source: list[str]) -> None:
     if not is_notebook(source[0]):
         return
-    value, files = _page_hash(app, source[0])
+    source[0], value, files = _with_hash_cell(app, source[0])
     app.env.relaxbook_inputs[docname] = value
     for f in files:
         app.env.note_dependency(str(f))
-    source[0] = source[0].rstrip("\n") + hash_cell(value)
+
+
+def _before_read(app, env, docnames: list[str]) -> None:
+    """Execute, on warm kernels in parallel, each page to be read whose notebook the jupyter-cache does not hold."""
+    from relaxbook import executor
+
+    config = env.mystnb_config
+    if config.execution_mode != "cache" or not docnames or executor.workers(len(docnames)) == 0:
+        return
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    from myst_nb.core.read import create_nb_reader
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    cache = get_cache(config.execution_cache_path or ".jupyter_cache")
+    jobs = []
+    for docname in docnames:
+        path = Path(env.doc2path(docname))
+        text = path.read_text(encoding="utf-8")
+        if not is_notebook(text):
+            continue
+        text = _with_hash_cell(app, text)[0]
+        nb = create_nb_reader(str(path), env.myst_config, config, text).read(text)
+        if "execution" in nb.metadata or config.metadata_key in nb.metadata or config.execution_in_temp:
+            continue  # per-notebook execution settings: left to myst-nb
+        try:
+            cache.match_cache_notebook(nb)
+            continue
+        except KeyError:
+            pass
+        jobs.append(executor.Job(docname, nb, str(path.parent), nb.metadata.get("kernelspec", {}).get("name",
+                                 "python3"), config.execution_timeout))
+    log = lambda job, msg: logger.info(f"{env.doc2path(job.key)}: {msg} [relaxbook]")  # noqa: E731
+    for job in executor.run(jobs, executor.workers(len(jobs)), log):
+        if job.done:
+            cache.cache_notebook_bundle(CacheBundleIn(job.nb, str(env.doc2path(job.key)),
+                                                      data={"execution_seconds": job.seconds}),
+                                        check_validity=False, overwrite=True)
 
 
 def _get_outdated(app, env, added, changed, removed) -> list[str]:
@@ -121,6 +219,7 @@ def setup(app):
     app.connect("builder-inited", _builder_inited)
     app.connect("source-read", _source_read)
     app.connect("env-get-outdated", _get_outdated)
+    app.connect("env-before-read-docs", _before_read)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     return {"version": "1.0", "env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -32,6 +32,25 @@ def _register_bib_style() -> None:
 
     register_plugin("pybtex.style.labels", "relaxbook_key", KeyLabelStyle, force=True)
     register_plugin("pybtex.style.formatting", "relaxbook", BookStyle, force=True)
+    _memoise_entry_points()
+
+
+def _memoise_entry_points() -> None:
+    """pybtex looks its plugins up with ``importlib.metadata.entry_points`` on every formatted citation, and each
+    lookup scans every installed distribution: 467 lookups took 9 s of a 32 s build. Installed packages do not
+    change during a build, so remember each answer (plugins registered at run time are checked before this)."""
+    import pybtex.plugin
+
+    lookup = pybtex.plugin.entry_points
+    if getattr(lookup, "relaxbook_memo", False):
+        return
+
+    @lru_cache(maxsize=None)
+    def entry_points(**selection):
+        return lookup(**selection)
+
+    entry_points.relaxbook_memo = True
+    pybtex.plugin.entry_points = entry_points
 
 
 ICONS = {"verified": "✔", "partly verified": "◐", "unsupported": "✖", "contradicted": "⚠", "not found": "?"}

@@ -39,8 +39,36 @@ def test_every_chapter_depends_on_its_declared_tables_and_the_shared_inputs(page
     deps = {p.resolve().relative_to(ROOT).as_posix() for p in cache.dependencies((ROOT / f"{page}.md").read_text())}
     csvs = {d for d in deps if d.endswith(".csv")}
     assert csvs == {f"data/{t}.csv" for t in setup_tables(page)}
-    assert {"data/datapackage.json", "references.bib", "relaxbook/book.py", "relaxbook/datapkg.py",
-            "relaxbook/render.py", "relaxbook/__init__.py"} <= deps
+    assert {"data/datapackage.json", "references.bib", "requirements.lock", "relaxbook/book.py",
+            "relaxbook/datapkg.py", "relaxbook/render.py", "relaxbook/__init__.py"} <= deps
+    assert "relaxbook/cache.py" not in deps and "relaxbook/bench.py" not in deps  # build machinery, not imported
+
+
+def write_package(folder: Path, modules: dict[str, str]) -> Path:
+    folder.mkdir()
+    for name, code in modules.items():
+        (folder / f"{name}.py").write_text(code)
+    return folder
+
+
+def test_helper_dependencies_follow_imports_through_the_package(tmp_path):
+    pkg = write_package(tmp_path / "relaxbook", {
+        "__init__": "from relaxbook.paths import ROOT\n", "paths": "ROOT = 1\n",
+        "a": "from relaxbook import b\n", "b": "def f():\n    from . import c\n", "c": '"""mentions relaxbook.d"""\n',
+        "d": "", "e": "import relaxbook.d as dee\n"})
+    page = "---\nkernelspec: {}\n---\nProse naming relaxbook.e.\n```{code-cell} ipython3\n:tags: [remove-cell]\n" \
+           "from relaxbook import a\n```\n"
+    assert {p.stem for p in cache.helper_closure(page, pkg)} == {"__init__", "paths", "a", "b", "c"}
+    assert {p.stem for p in cache.helper_closure("import relaxbook.e", pkg)} == {"__init__", "paths", "e", "d"}
+    assert cache.helper_closure("import os", pkg) == []
+
+
+@pytest.mark.parametrize("code", ["m = __import__('relaxbook.a')", "import importlib\nimportlib.import_module('x')",
+                                  "exec('from relaxbook import a')", "%time x = 1"])
+def test_code_whose_imports_cannot_be_read_depends_on_every_helper_module(tmp_path, code):
+    pkg = write_package(tmp_path / "relaxbook", {"__init__": "", "a": "", "b": ""})
+    assert cache.imported_modules(code) is None
+    assert {p.stem for p in cache.helper_closure(code, pkg)} == {"__init__", "a", "b"}
 
 
 def test_a_page_with_code_but_no_setup_call_depends_on_every_table():
@@ -63,15 +91,18 @@ def test_digest_changes_with_content_not_with_mtime(tmp_path):
 PAGES = toc_files()
 
 
-def build(book: Path, strict: bool = True) -> set[str]:
-    """Build the scratch book; return the pages whose notebook was executed (from myst-nb's log)."""
+def build(book: Path, strict: bool = True, warm: set[str] | None = None) -> set[str]:
+    """Build the scratch book; return the pages whose notebook was executed (from the build log: myst-nb's line
+    or relaxbook.executor's). ``warm``: the pages that must have run on a warm kernel (relaxbook.executor)."""
     env = dict(os.environ, RELAXBOOK_ROOT=str(book), PYTHONPATH=str(book))  # kernels import the copy's helper
     cmd = [str(BIN / "jupyter-book"), "build", ".", "-n", "-W", "--keep-going"] + (["--all"] if strict else [])
     result = subprocess.run(cmd, cwd=book, env=env, capture_output=True, text=True, timeout=600)
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
-    found = re.findall(r"(\S+)\.(?:md|ipynb): Executing notebook", log)
-    return {Path(p).resolve().relative_to(book.resolve()).as_posix() for p in found}
+    page = lambda p: Path(p).resolve().relative_to(book.resolve()).as_posix()  # noqa: E731
+    if warm is not None:
+        assert {page(p) for p in re.findall(r"(\S+)\.md: Executed notebook in .* \[relaxbook\]", log)} == warm
+    return {page(p) for p in re.findall(r"(\S+)\.(?:md|ipynb): Executing notebook", log)}
 
 
 def html(book: Path) -> dict[str, str]:
@@ -90,7 +121,7 @@ def edit(path: Path, old: str, new: str, keep_mtime: bool = False) -> None:
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
     book = copy_repo(tmp_path_factory.mktemp("cache") / "book")
-    assert build(book) == set(PAGES), "a cold build executes every page"
+    assert build(book, warm=set(PAGES)) == set(PAGES), "a cold build executes every page, on warm kernels"
     return book
 
 
@@ -122,8 +153,24 @@ def test_bib_edit_reexecutes_every_page_and_shows_the_new_entry(book):
         assert new in after[page] and old not in after[page], page
 
 
-def test_helper_edit_reexecutes_every_page(book):
-    helper = book / "relaxbook" / "render.py"
+def test_helper_edit_reexecutes_every_page_that_imports_it(book):
+    helper = book / "relaxbook" / "render.py"  # imported by relaxbook.book, which every page imports
     helper.write_text(helper.read_text() + "\n# an edit to the helper package\n")
     assert build(book) == set(PAGES)
+    assert build(book) == set()
+
+
+def test_edit_to_a_helper_one_chapter_imports_reexecutes_only_that_chapter(book):
+    importers = {p for p in PAGES if re.search(r"^from relaxbook import .*\bprofiles\b", (ROOT / f"{p}.md").read_text(),
+                                               re.M)}
+    assert len(importers) == 1
+    helper = book / "relaxbook" / "profiles.py"
+    helper.write_text(helper.read_text() + "\n# an edit to one chapter's helper\n")
+    assert build(book, strict=False) == importers
+
+
+def test_editing_build_machinery_reexecutes_nothing(book):
+    for name in ("cache.py", "bench.py", "executor.py"):
+        path = book / "relaxbook" / name
+        path.write_text(path.read_text() + "\n# not imported by any chapter\n")
     assert build(book) == set()

@@ -3,7 +3,9 @@ search index, everything under _build/html).
 
 The two builds differ in every way that should not matter, so hidden sources of difference show up: one is
 `make book` (the atomic path, via a temporary output folder), the other is `jupyter-book build .` by hand (which must
-be equivalent); they run in different folders, with different hash seeds (set ordering), time zones and times."""
+be equivalent); they run in different folders, with different hash seeds (set ordering), time zones and times.
+The first runs its chapters on warm, reused kernels (relaxbook.executor); the second gives every chapter a new kernel
+(`RELAXBOOK_KERNELS=0`, myst-nb's own execution), so the test also shows that reusing kernels changes nothing."""
 from __future__ import annotations
 
 import pytest
@@ -35,11 +37,14 @@ def test_two_clean_strict_builds_exit_zero_and_are_byte_identical(tmp_path, monk
     monkeypatch.setenv("TZ", "UTC")
     result = make(first, "_build/.built")  # the site; the PDF (not byte-reproducible: chromium) is not compared
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert result.stdout.count("Executed notebook in") == result.stdout.count("in a warm kernel [relaxbook]") > 5
 
     monkeypatch.setenv("PYTHONHASHSEED", "2")
     monkeypatch.setenv("TZ", "Pacific/Auckland")
+    monkeypatch.setenv("RELAXBOOK_KERNELS", "0")
     result = run([str(BIN / "jupyter-book"), "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=second, root=second)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "[relaxbook]" not in result.stdout and result.stdout.count("Executed notebook in") > 5
 
     a, b = tree_hashes(first / "_build" / "html"), tree_hashes(second / "_build" / "html")
     pages = {p for p in a if p.endswith(".html")}

@@ -1,0 +1,65 @@
+"""relaxbook.executor: notebooks on warm kernels give what a new kernel would give (the site-wide check is
+tests/test_reproducible.py, which builds once with and once without warm kernels)."""
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from relaxbook import executor
+
+
+def notebook(*cells: str):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    return nb
+
+
+def text_output(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def test_one_kernel_runs_notebooks_in_turn_and_each_starts_from_a_clean_state(tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    dirty = notebook("secret = 41\nimport relaxbook.paths as p\np.DATA = 'changed'\n"
+                     "import matplotlib\nmatplotlib.rcParams['font.size'] = 31\n"
+                     "import warnings\nwarnings.simplefilter('ignore')",
+                     "import os\nprint(os.getcwd())", "# the longest notebook runs first\n" + "#" * 2000)
+    probe = notebook("import os, json, warnings, matplotlib, relaxbook.paths\n"
+                     "print(json.dumps({'secret': 'secret' in globals(), 'cwd': os.getcwd(),\n"
+                     "  'data': str(relaxbook.paths.DATA), 'font': matplotlib.rcParams['font.size'],\n"
+                     "  'filters': len(warnings.filters)}))")
+    jobs = [executor.Job("dirty", dirty, str(tmp_path / "one")), executor.Job("probe", probe, str(tmp_path / "two"))]
+    seen = []
+    executor.run(jobs, n_workers=1, log=lambda job, msg: seen.append((job.key, msg)))
+    assert all(j.done and j.error is None for j in jobs), [j.error for j in jobs]
+    assert text_output(dirty.cells[1]).strip() == str(tmp_path / "one")
+    state = json.loads(text_output(probe.cells[0]))
+    assert state["secret"] is False
+    assert state["cwd"] == str(tmp_path / "two")
+    assert state["data"] != "changed"  # helper modules are imported afresh
+    assert state["font"] != 31
+    assert [c.execution_count for c in probe.cells] == [1]  # a new session: counts restart
+    assert [c.execution_count for c in dirty.cells] == [1, 2, 3]
+    assert [k for k, m in seen if m.startswith("Executed")] == ["dirty", "probe"]  # one kernel: in turn
+
+
+def test_a_failing_notebook_is_reported_not_cached_and_the_kernel_goes_on(tmp_path):
+    bad = notebook("raise ValueError('broken chapter')")
+    dead = notebook("import os\nos._exit(1)")
+    good = notebook("print('fine')")
+    jobs = [executor.Job(k, nb, str(tmp_path)) for k, nb in (("bad", bad), ("dead", dead), ("good", good))]
+    executor.run(jobs, n_workers=1)
+    by_key = {j.key: j for j in jobs}
+    assert not by_key["bad"].done and "broken chapter" in by_key["bad"].error
+    assert not by_key["dead"].done and by_key["dead"].error
+    assert by_key["good"].done and text_output(good.cells[0]) == "fine\n"
+
+
+@pytest.mark.parametrize("setting, jobs, expected", [("0", 5, 0), ("3", 5, 3), ("3", 2, 2), ("", 0, 0)])
+def test_number_of_warm_kernels(monkeypatch, setting, jobs, expected):
+    monkeypatch.setenv("RELAXBOOK_KERNELS", setting)
+    assert executor.workers(jobs) == expected
