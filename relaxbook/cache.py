@@ -23,6 +23,7 @@ import ast
 import hashlib
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 
 SETUP_CALL = re.compile(r"\bbook\.setup\(([^)]*)\)")
@@ -54,7 +55,8 @@ def page_code(text: str) -> str:
     return "\n".join(CELL_OPTION.sub("", body) for body in CODE_CELL.findall(text))
 
 
-def imported_modules(code: str) -> set[str] | None:
+@lru_cache(maxsize=512)  # a build asks about each helper module once per page
+def imported_modules(code: str) -> frozenset[str] | None:
     """Names of the ``relaxbook`` modules that the Python ``code`` imports (``__init__`` for the package itself);
     None when that cannot be told (code that does not parse, or imports dynamically with ``__import__``,
     ``import_module``, ``exec`` or ``eval``): then assume it uses every module."""
@@ -77,15 +79,16 @@ def imported_modules(code: str) -> set[str] | None:
             elif node.level != 1:  # another package, or a relative import from outside the package
                 continue
             found |= {"__init__", *parts[:1]} if parts else {"__init__", *(a.name for a in node.names)}
-    return found
+    return frozenset(found)
 
 
 def helper_closure(text: str, package_dir: Path) -> list[Path]:
     """The helper modules (files) the code ``text`` runs: its relaxbook imports and theirs, transitively."""
     modules = {p.stem: p for p in package_dir.glob("*.py")}
-    todo = imported_modules(page_code(text) if CODE_CELL.search(text) else text)
-    if todo is None:
+    found = imported_modules(page_code(text) if CODE_CELL.search(text) else text)
+    if found is None:
         return sorted(modules.values())
+    todo = set(found)
     seen: set[str] = set()
     while todo:
         name = todo.pop()

@@ -59,6 +59,7 @@ def test_helper_dependencies_follow_imports_through_the_package(tmp_path):
     page = "---\nkernelspec: {}\n---\nProse naming relaxbook.e.\n```{code-cell} ipython3\n:tags: [remove-cell]\n" \
            "from relaxbook import a\n```\n"
     assert {p.stem for p in cache.helper_closure(page, pkg)} == {"__init__", "paths", "a", "b", "c"}
+    assert {p.stem for p in cache.helper_closure(page, pkg)} == {"__init__", "paths", "a", "b", "c"}  # memo intact
     assert {p.stem for p in cache.helper_closure("import relaxbook.e", pkg)} == {"__init__", "paths", "e", "d"}
     assert cache.helper_closure("import os", pkg) == []
 

@@ -243,3 +243,43 @@ def test_every_page_shows_the_notice_with_the_evidence_cutoff(pages):
         title = box.select_one(".admonition-title").get_text(" ")
         assert "Not medical advice" in title and cutoff in title, name
         assert "not medical advice" in box.get_text(" ") and "```" not in soup.select_one("main").get_text(), name
+
+
+def test_every_numbered_reference_names_the_number_its_target_carries(pages):
+    """`{numref}` links say "Figure N"/"Table N": the element they point to (on whichever page) has the caption
+    number N. Guards relaxbook.sphinxext's memo of the doctrees Sphinx unpickles to number references."""
+    from urllib.parse import urljoin, urlparse
+
+    soups = {name: BeautifulSoup(html, "html.parser") for name, html in pages.items()}
+    checked = 0
+    for name, soup in soups.items():
+        for span in soup.select("span.std-numref"):
+            link = span.find_parent("a")
+            url = urlparse(urljoin(f"http://book/{name}.html", link["href"]))
+            target_page = url.path.lstrip("/").removesuffix(".html")
+            target = soups[target_page].find(id=url.fragment)
+            assert target is not None, f"{name}: {link['href']} points nowhere"
+            number = target.select_one(".caption-number")
+            assert number is not None, f"{name}: {link['href']} has no caption number"
+            assert span.get_text(" ", strip=True) == number.get_text(" ", strip=True), (name, link["href"])
+            checked += 1
+    assert checked >= 10
+
+
+def test_bibliography_style_formats_each_parsed_entry_once_and_a_reparsed_entry_again():
+    from pybtex.database import parse_string
+    from pybtex.plugin import find_plugin
+
+    from relaxbook.sphinxext import _register_bib_style
+
+    _register_bib_style()  # what the extension's setup() does
+
+    style = find_plugin("pybtex.style.formatting", "relaxbook")()
+    bib = '@article{k1, author = {Doe, Jane}, title = {{First title}}, journal = {J}, year = {2001}}'
+    entry = parse_string(bib, "bibtex").entries["k1"]
+    first = style.format_entry("k1", entry)
+    assert style.format_entry("k1", entry) is first  # the same parsed entry: formatted once
+    assert "First title" in first.text.render_as("text")
+    edited = parse_string(bib.replace("First", "Second"), "bibtex").entries["k1"]
+    assert "Second title" in style.format_entry("k1", edited).text.render_as("text")
+    assert find_plugin("pybtex.style.formatting", "relaxbook") is type(style)  # plugin lookups memoised, still right
