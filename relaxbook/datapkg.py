@@ -328,20 +328,37 @@ def declare(names) -> None:
     _declared = set(names)
 
 
+_loaded: dict[tuple, object] = {}  # validated tables, keyed by everything their content depends on
+
+
 def load(name: str):
     """The table ``name`` as a pandas DataFrame with schema types; NA stays missing (``pd.NA``).
 
     Raises :class:`DataError` naming file, row and column when the table breaks its schema, or when a chapter reads
-    a table it did not declare in ``book.setup(...)``.
+    a table it did not declare in ``book.setup(...)``. A table is validated once per content of its file, schema
+    and the bib keys (chapters call helpers that load the same table many times: 129 loads in one chapter); each
+    call returns its own copy.
     """
-    import pandas as pd
+    import hashlib
 
     res = resource(name)
+    path = paths.DATA / res["path"]
     if _declared is not None and name not in _declared:
-        raise DataError([Problem(_rel(paths.DATA / res["path"]), None, None, "undeclared",
+        raise DataError([Problem(_rel(path), None, None, "undeclared",
                                  f"is read but not declared: add '{name}' to book.setup(...) in this chapter")])
     from relaxbook.bib import keys
-    rows, problems = check_table(res, keys())
+    bib_keys = keys()
+    content = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+    memo_key = (name, json.dumps(res, sort_keys=True), content, hash(frozenset(bib_keys)))
+    if memo_key not in _loaded:
+        _loaded[memo_key] = _frame(res, bib_keys)
+    return _loaded[memo_key].copy()
+
+
+def _frame(res: dict, bib_keys: set[str]):
+    import pandas as pd
+
+    rows, problems = check_table(res, bib_keys)
     if problems:
         raise DataError(problems)
     dtypes = {"integer": "Int64", "year": "Int64", "number": "Float64", "boolean": "boolean"}

@@ -132,3 +132,34 @@ def test_reading_an_undeclared_table_fails():
             datapkg.declare(["nosuch"])
     finally:
         datapkg._declared = None
+
+
+def test_a_table_is_validated_once_per_content_and_each_load_is_an_independent_copy(tmp_path, monkeypatch):
+    import shutil
+
+    from relaxbook import paths
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    monkeypatch.setattr(paths, "DATA", data)
+    monkeypatch.setattr(paths, "PACKAGE", data / "datapackage.json")
+    monkeypatch.setattr(datapkg, "_declared", None)
+    monkeypatch.setattr(datapkg, "_loaded", {})
+    calls = []
+    check = datapkg.check_table
+    monkeypatch.setattr(datapkg, "check_table", lambda *a, **k: calls.append(1) or check(*a, **k))
+
+    first = datapkg.load("drugs")
+    first.loc[0, "drug_id"] = "changed by a caller"
+    second = datapkg.load("drugs")
+    assert len(calls) == 1 and second.loc[0, "drug_id"] != "changed by a caller"
+
+    path = data / "drugs.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(rows("drugs")[0]["drug_id"], "", 1), encoding="utf-8")  # now invalid
+    with pytest.raises(datapkg.DataError):
+        datapkg.load("drugs")
+    with pytest.raises(datapkg.DataError):  # a failure is never remembered as a success
+        datapkg.load("drugs")
+    path.write_text(text, encoding="utf-8")
+    assert datapkg.load("drugs").equals(second)
