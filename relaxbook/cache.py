@@ -6,16 +6,18 @@ depends on:
 
 * the ``data/`` tables named in the chapter's ``book.setup("table", ...)`` call (``relaxbook.datapkg.load`` refuses
   any other table, so the declaration is complete; a page with code but no ``setup`` call depends on every table);
-* the helper modules the chapter imports, directly or through other helper modules (found by reading the import
-  statements; a page that names ``relaxbook`` without an import statement this can read depends on every module);
+* the helper modules the chapter imports, directly or through other helper modules (read from the import
+  statements; code that imports dynamically, or does not parse, depends on every module), and ``CITATION.cff`` for
+  pages that use ``relaxbook.site`` (the How to cite page);
 * ``data/datapackage.json`` (schemas change how tables load), ``references.bib`` and ``requirements.lock`` (the
   pinned versions of everything else the code runs on).
 
 On ``source-read`` it appends a hidden code cell holding the hash of those files, so the notebook's jupyter-cache
-key changes exactly when one of them does, and declares them as Sphinx dependencies. On ``env-get-outdated`` it
-re-reads pages whose hash changed (incremental builds without ``--all`` would otherwise keep the old page).
-On ``env-before-read-docs`` it executes every page about to be read that the cache does not hold, on warm kernels in
-parallel (``relaxbook.executor``), and caches the results, so myst-nb finds them all cached.
+key changes exactly when one of them does. On ``env-get-outdated`` it finds the pages whose hash
+changed, executes them (and any page Sphinx will read anyway) on warm kernels in parallel (``relaxbook.executor``)
+unless the cache already holds their outputs, caches the results (so myst-nb finds them cached), and has Sphinx
+re-read only the pages whose outputs changed: a page whose inputs changed but whose outputs did not keeps its HTML.
+``env-before-read-docs`` does the same for pages read for other reasons (e.g. ``--all``).
 """
 from __future__ import annotations
 
@@ -111,7 +113,8 @@ def dependencies(text: str, bibfiles=()) -> list[Path]:
     tables = sorted(by_name.values()) if names is None else sorted({by_name[n] for n in names if n in by_name})
     helper = helper_closure(text, Path(relaxbook.__file__).resolve().parent)
     bibs = dict.fromkeys([paths.BIB.resolve(), *(Path(b).resolve() for b in bibfiles)])
-    return [paths.PACKAGE, paths.ROOT / "requirements.lock", *bibs, *helper, *(paths.DATA / t for t in tables)]
+    cff = [paths.ROOT / "CITATION.cff"] if any(p.stem == "site" for p in helper) else []
+    return [paths.PACKAGE, paths.ROOT / "requirements.lock", *cff, *bibs, *helper, *(paths.DATA / t for t in tables)]
 
 
 def digest(files, memo: dict | None = None) -> str:
@@ -142,8 +145,10 @@ def _page_hash(app, text: str) -> tuple[str, list[Path]]:
 
 def _builder_inited(app) -> None:
     app._relaxbook_memo = {}  # file -> content hash, computed once per build
-    if not hasattr(app.env, "relaxbook_inputs"):
-        app.env.relaxbook_inputs = {}
+    app._relaxbook_outputs = {}  # docname -> digest of the outputs it will be read with (None: unknown)
+    for name in ("relaxbook_inputs", "relaxbook_outputs"):
+        if not hasattr(app.env, name):
+            setattr(app.env, name, {})
 
 
 def _with_hash_cell(app, text: str) -> tuple[str, str, list[Path]]:
@@ -154,30 +159,45 @@ def _with_hash_cell(app, text: str) -> tuple[str, str, list[Path]]:
 def _source_read(app, docname: str, source: list[str]) -> None:
     if not is_notebook(source[0]):
         return
-    source[0], value, files = _with_hash_cell(app, source[0])
+    source[0], value, _ = _with_hash_cell(app, source[0])
     app.env.relaxbook_inputs[docname] = value
-    for f in files:
-        app.env.note_dependency(str(f))
+    app.env.relaxbook_outputs[docname] = app._relaxbook_outputs.get(docname)
+    # The input files are not declared to Sphinx with note_dependency: Sphinx would re-read a page whenever one
+    # of them has a newer mtime, even when the page's outputs did not change. _get_outdated decides instead.
 
 
-def _before_read(app, env, docnames: list[str]) -> None:
-    """Execute, on warm kernels in parallel, each page to be read whose notebook the jupyter-cache does not hold."""
+def outputs_digest(nb, extra: str = "") -> str:
+    """A hash of what a notebook shows: every code cell's outputs, without execution counts."""
+    shown = [[{k: v for k, v in out.items() if k != "execution_count"} for out in cell.get("outputs", [])]
+             for cell in nb.cells if cell.cell_type == "code"]
+    return hashlib.sha256(json.dumps([extra, shown], sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _execute(app, env, docnames) -> None:
+    """For each notebook page in ``docnames``: find its outputs in the jupyter-cache or execute it (all misses
+    together, on warm kernels in parallel: relaxbook.executor) and cache them, and note the outputs' digest.
+    A page executed here is found cached when myst-nb reads it. Pages already handled in this build are skipped."""
     from relaxbook import executor
 
     config = env.mystnb_config
-    if config.execution_mode != "cache" or not docnames or executor.workers(len(docnames)) == 0:
+    todo = [d for d in docnames if d not in app._relaxbook_outputs]
+    if config.execution_mode != "cache" or not todo:
         return
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     from myst_nb.core.read import create_nb_reader
     from sphinx.util import logging
 
+    from relaxbook import paths
+
     logger = logging.getLogger(__name__)
     cache = get_cache(config.execution_cache_path or ".jupyter_cache")
+    package = digest([paths.PACKAGE], app._relaxbook_memo)  # titles and paths shown in each page's data box
     jobs = []
-    for docname in docnames:
+    for docname in todo:
+        app._relaxbook_outputs[docname] = None
         path = Path(env.doc2path(docname))
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
         if not is_notebook(text):
             continue
         text = _with_hash_cell(app, text)[0]
@@ -185,37 +205,66 @@ def _before_read(app, env, docnames: list[str]) -> None:
         if "execution" in nb.metadata or config.metadata_key in nb.metadata or config.execution_in_temp:
             continue  # per-notebook execution settings: left to myst-nb
         try:
-            cache.match_cache_notebook(nb)
-            continue
+            record = cache.match_cache_notebook(nb)
         except KeyError:
-            pass
-        jobs.append(executor.Job(docname, nb, str(path.parent), nb.metadata.get("kernelspec", {}).get("name",
-                                 "python3"), config.execution_timeout))
+            jobs.append(executor.Job(docname, nb, str(path.parent), nb.metadata.get("kernelspec", {}).get(
+                "name", "python3"), config.execution_timeout))
+            continue
+        app._relaxbook_outputs[docname] = outputs_digest(cache.get_cache_bundle(record.pk).nb, package)
+    workers = executor.workers(len(jobs))
+    if not workers:
+        return  # RELAXBOOK_KERNELS=0: myst-nb executes them, one new kernel each
+    last = {}  # uri -> (created, seconds) of its newest cached execution: the longest run first
+    for record in cache.list_cache_records():
+        if record.uri not in last or record.created > last[record.uri][0]:
+            last[record.uri] = (record.created, (record.data or {}).get("execution_seconds"))
+    for job in jobs:
+        job.cost = last.get(str(env.doc2path(job.key)), (None, None))[1]
     log = lambda job, msg: logger.info(f"{env.doc2path(job.key)}: {msg} [relaxbook]")  # noqa: E731
-    for job in executor.run(jobs, executor.workers(len(jobs)), log):
+    for job in executor.run(jobs, workers, log):
         if job.done:
             cache.cache_notebook_bundle(CacheBundleIn(job.nb, str(env.doc2path(job.key)),
                                                       data={"execution_seconds": job.seconds}),
                                         check_validity=False, overwrite=True)
+            app._relaxbook_outputs[job.key] = outputs_digest(job.nb, package)
 
 
 def _get_outdated(app, env, added, changed, removed) -> list[str]:
-    outdated = []
+    """Pages whose inputs changed are executed now (with the pages Sphinx will read anyway, in one go); of those,
+    only the pages whose outputs changed are re-read. A page with new inputs but the same outputs keeps its HTML."""
+    stale = []
     for docname, old in getattr(env, "relaxbook_inputs", {}).items():
         if docname in added | changed | removed:
             continue
         path = Path(env.doc2path(docname))
         if not path.exists() or _page_hash(app, path.read_text(encoding="utf-8"))[0] != old:
+            stale.append(docname)
+    _execute(app, env, stale + sorted(added | changed))
+    outdated = []
+    for docname in stale:
+        new, old = app._relaxbook_outputs.get(docname), env.relaxbook_outputs.get(docname)
+        if new is None or new != old:
             outdated.append(docname)
+        else:
+            path = Path(env.doc2path(docname))
+            env.relaxbook_inputs[docname] = _page_hash(app, path.read_text(encoding="utf-8"))[0]
     return outdated
 
 
+def _before_read(app, env, docnames: list[str]) -> None:
+    """Every page about to be read is executed (if its outputs are not cached) before myst-nb reads it."""
+    _execute(app, env, docnames)
+
+
 def _purge(app, env, docname: str) -> None:
-    getattr(env, "relaxbook_inputs", {}).pop(docname, None)
+    for name in ("relaxbook_inputs", "relaxbook_outputs"):
+        getattr(env, name, {}).pop(docname, None)
 
 
 def _merge(app, env, docnames, other) -> None:
-    env.relaxbook_inputs.update({d: other.relaxbook_inputs[d] for d in docnames if d in other.relaxbook_inputs})
+    for name in ("relaxbook_inputs", "relaxbook_outputs"):
+        mine, theirs = getattr(env, name), getattr(other, name, {})
+        mine.update({d: theirs[d] for d in docnames if d in theirs})
 
 
 def setup(app):
@@ -225,4 +274,4 @@ def setup(app):
     app.connect("env-before-read-docs", _before_read)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    return {"version": "1.0", "env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "1.1", "env_version": 2, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -40,6 +40,7 @@ class Job:
     cwd: str
     kernel_name: str = "python3"
     timeout: int | None = None
+    cost: float | None = None  # expected seconds (its last execution), to start the longest first
     seconds: float = 0.0
     error: str | None = None
     done: bool = field(default=False)
@@ -131,15 +132,21 @@ async def _worker(queue: list[Job], kernel_name: str, log) -> None:
         await km.shutdown_kernel(now=True)
 
 
+def schedule_key(job: Job) -> tuple:
+    code = sum(len(c.source) for c in job.nb.cells if c.cell_type == "code")
+    return (job.cost is None, -(job.cost or 0.0), -code)
+
+
 def run(jobs: list[Job], n_workers: int, log=lambda job, msg: None) -> list[Job]:
-    """Execute ``jobs`` on ``n_workers`` warm kernels (largest notebooks first); returns the jobs, each with
-    ``done`` (outputs now in ``job.nb``), ``seconds`` and, on failure, ``error``."""
+    """Execute ``jobs`` on ``n_workers`` warm kernels, longest first (by ``cost``; jobs of unknown cost after, the
+    most code first); returns the jobs, each with ``done`` (outputs now in ``job.nb``), ``seconds`` and, on failure,
+    ``error``."""
     import asyncio
 
     if not jobs or n_workers < 1:
         return jobs
     by_kernel: dict[str, list[Job]] = {}
-    for job in sorted(jobs, key=lambda j: -sum(len(c.source) for c in j.nb.cells if c.cell_type == "code")):
+    for job in sorted(jobs, key=schedule_key):
         by_kernel.setdefault(job.kernel_name, []).append(job)
 
     async def main():

@@ -90,6 +90,7 @@ def test_digest_changes_with_content_not_with_mtime(tmp_path):
 # --- builds on one shared scratch copy ------------------------------------------------------------------------
 
 PAGES = toc_files()
+LAST_READ: set[str] = set()  # the pages Sphinx re-read in the last build()
 
 
 def build(book: Path, strict: bool = True, warm: set[str] | None = None) -> set[str]:
@@ -98,9 +99,11 @@ def build(book: Path, strict: bool = True, warm: set[str] | None = None) -> set[
     env = dict(os.environ, RELAXBOOK_ROOT=str(book), PYTHONPATH=str(book))  # kernels import the copy's helper
     cmd = [str(BIN / "jupyter-book"), "build", ".", "-n", "-W", "--keep-going"] + (["--all"] if strict else [])
     result = subprocess.run(cmd, cwd=book, env=env, capture_output=True, text=True, timeout=600)
-    log = result.stdout + result.stderr
+    log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # no colour codes
     assert result.returncode == 0, log[-3000:]
     page = lambda p: Path(p).resolve().relative_to(book.resolve()).as_posix()  # noqa: E731
+    LAST_READ.clear()
+    LAST_READ.update(re.findall(r"reading sources\.\.\. \S*\[ *\d+%\] \S*?([\w/-]+)", log))
     if warm is not None:
         assert {page(p) for p in re.findall(r"(\S+)\.md: Executed notebook in .* \[relaxbook\]", log)} == warm
     return {page(p) for p in re.findall(r"(\S+)\.(?:md|ipynb): Executing notebook", log)}
@@ -134,12 +137,16 @@ def test_csv_edit_reexecutes_only_the_pages_that_read_it_and_shows_the_new_value
     old, new = "Roussan et al. 1985 (as the guide names it)", "Roussan et al. 1985 (label edited)"
     showing = [p for p, h in html(book).items() if old in h]
     assert len(showing) >= 2
+    before = html(book)
     edit(book / "data" / "studies.csv", old, new, keep_mtime=True)
     executed = build(book, strict=False)  # incremental, and the file's mtime did not change
     assert executed == {p for p in PAGES if "studies" in setup_tables(p)}
     after = html(book)
     for page in showing:
         assert new in after[page] and old not in after[page], page
+    # pages that read the table but do not show the edited cell were executed, found unchanged and not re-read
+    assert LAST_READ == set(showing) < executed
+    assert all(after[p] == before[p] for p in executed - set(showing))
 
 
 def test_bib_edit_reexecutes_every_page_and_shows_the_new_entry(book):

@@ -63,3 +63,11 @@ def test_a_failing_notebook_is_reported_not_cached_and_the_kernel_goes_on(tmp_pa
 def test_number_of_warm_kernels(monkeypatch, setting, jobs, expected):
     monkeypatch.setenv("RELAXBOOK_KERNELS", setting)
     assert executor.workers(jobs) == expected
+
+
+def test_longest_known_jobs_start_first_then_the_unknown_by_code_size():
+    jobs = [executor.Job("short", notebook("x = 1"), "/", cost=0.5),
+            executor.Job("new-small", notebook("x = 1"), "/"),
+            executor.Job("long", notebook("x = 1"), "/", cost=3.0),
+            executor.Job("new-big", notebook("x = 1\n" * 50), "/")]
+    assert [j.key for j in sorted(jobs, key=executor.schedule_key)] == ["long", "short", "new-big", "new-small"]
