@@ -9,7 +9,7 @@ from collections import Counter
 from relaxbook import datapkg, figures, render
 
 STATUSES = ["verified", "partly verified", "unsupported", "contradicted", "not found"]
-MAX_TABLE_ROWS = 50  # longer tables show their first rows and link the full CSV
+MAX_TABLE_ROWS = render.LIST_ROWS  # tables of studies show their first rows and link the full CSV
 STATUS_ICON = {"verified": "✔", "partly verified": "◐", "unsupported": "✖", "contradicted": "⚠", "not found": "?"}
 
 
@@ -442,7 +442,7 @@ def excluded_table(name: str = "tbl-excluded"):
     render.table(rows, name, "Excluded and retracted studies (never used as support)",
                  {"label": "Study", "comparison": "Comparison", "guide_refs": "Guide refs",
                   "exclusion_reason": "Reason", "source_key": "Work", "notice_key": "Retraction notice"},
-                 cite_cols=("source_key", "notice_key"))
+                 cite_cols=("source_key", "notice_key"), max_rows=MAX_TABLE_ROWS, source="data/studies.csv")
 
 
 def duplicate_citations_table(name: str = "tbl-duplicate-citations"):

@@ -187,12 +187,15 @@ def study_doses():
 
 
 def dose_figure():
-    """Labelled usual range (bar) and maximum (tick) per drug, with each study arm's daily dose overlaid."""
+    """Labelled usual range (bar) and maximum (tick) per drug, with the study arms' daily doses overlaid: one marker
+    pair per distinct dose range and flag, labelled "xN" when N arms share it (readable at any number of arms)."""
     import matplotlib.pyplot as plt
 
     lab = label_ranges()
     doses = study_doses()
     doses = doses[doses["flag"] != "dose NA"]
+    doses = (doses.groupby(["drug_id", "dose_min_mg_per_day", "dose_max_mg_per_day", "flag"], dropna=False, sort=False)
+             .size().reset_index(name="arms"))
     fig, ax = plt.subplots(figsize=(8.5, 4.2))
     for i, r in lab.iterrows():
         if _n(r["usual_low"]) is not None:
@@ -211,6 +214,9 @@ def dose_figure():
         ax.plot([r["dose_min_mg_per_day"], r["dose_max_mg_per_day"]], [y, y], color=colour, linewidth=1.5)
         ax.scatter([r["dose_min_mg_per_day"], r["dose_max_mg_per_day"]], [y, y], marker=marker, color=colour, s=45,
                    zorder=3, edgecolor="black", linewidth=0.4, label=f"study dose: {r['flag']}")
+        if r["arms"] > 1:
+            ax.annotate(f"\u00d7{r['arms']}", (r["dose_max_mg_per_day"], y), xytext=(5, -3), textcoords="offset points",
+                        fontsize=7.5)
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
     ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=8.5, loc="center left", bbox_to_anchor=(1, 0.5))
@@ -227,7 +233,7 @@ def dose_table(name: str = "tbl-study-doses"):
     render.table(d, name, "Daily doses recorded for study arms, against the labelled range (arms without a dose omitted)",
                  {"label": "Study", "drug_id": "Drug", "dose_text": "Dose as reported", "dose_min_mg_per_day": "Min mg/day",
                   "dose_max_mg_per_day": "Max mg/day", "flag": "Against the label", "source_key": "Source"},
-                 cite_cols=("source_key",))
+                 cite_cols=("source_key",), max_rows=render.LIST_ROWS, source="data/arms.csv")
 
 
 def preclinical_table(name: str = "tbl-preclinical"):

@@ -76,6 +76,10 @@ def markdown_table(df, columns: dict[str, str] | None = None, cite_cols: tuple[s
     return "\n".join(lines)
 
 
+MAX_ROWS = 100  # no table shows more rows; the rest are a download away
+LIST_ROWS = 50  # tables that list studies or arms (which grow with the evidence) show one page of rows
+
+
 def first_rows(df, max_rows: int | None, source: str | None = None):
     """``df`` cut to ``max_rows`` rows, and a note saying how many are shown, linking ``source`` (a path from the
     book's root, e.g. ``data/studies.csv``) for the rest; the note is empty when nothing is cut."""
@@ -84,14 +88,17 @@ def first_rows(df, max_rows: int | None, source: str | None = None):
     note = f"Showing the first {max_rows} of {len(df)} rows."
     if source:
         note += f" All rows: {{download}}`{source} </{source}>`."
+    else:
+        note += " All rows are in the tables listed under *Data behind this page*."
     return df.head(max_rows), note
 
 
 def table(df, name: str, caption: str, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = (),
-          myst_cols: tuple[str, ...] = (), max_rows: int | None = None, source: str | None = None):
+          myst_cols: tuple[str, ...] = (), max_rows: int | None = MAX_ROWS, source: str | None = None):
     """Display ``df`` as a numbered, captioned MyST table with label ``name`` (use ``{numref}`name```).
 
-    With ``max_rows``, a longer table shows its first rows and a note linking the full ``source`` file."""
+    A table longer than ``max_rows`` (default :data:`MAX_ROWS`) shows its first rows and a note linking the full
+    ``source`` file (or, without one, pointing to the page's data box), so pages stay readable at any data size."""
     from IPython.display import Markdown, display
 
     if not re.fullmatch(r"tbl-[a-z0-9-]+", name):

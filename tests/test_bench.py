@@ -106,3 +106,50 @@ def test_each_scenario_times_the_command_the_issue_names():
         assert "--all" in bench.COMMANDS[key] and "-W" in bench.COMMANDS[key]
     for key in ("noop", "prose", "code", "csv", "bib"):
         assert "--all" not in bench.COMMANDS[key] and {"-n", "-W", "--keep-going"} <= set(bench.COMMANDS[key])
+
+
+def scaled(tmp_path, monkeypatch):
+    import IPython.display
+    from relaxbook import datapkg, paths
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    bench.multiply_studies(data)
+    monkeypatch.setattr(paths, "DATA", data)
+    monkeypatch.setattr(paths, "PACKAGE", data / "datapackage.json")
+    monkeypatch.setattr(datapkg, "_declared", None)
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    return shown
+
+
+def test_every_table_of_studies_or_arms_stays_one_page_at_50x(tmp_path, monkeypatch):
+    from relaxbook import book, profiles, render
+    shown = scaled(tmp_path, monkeypatch)
+    book.excluded_table()
+    profiles.dose_table()
+    for text, source in zip(shown, ("data/studies.csv", "data/arms.csv")):
+        assert text.count("\n| ") == 2 + render.LIST_ROWS and "Showing the first" in text and source in text
+
+
+def test_no_table_shows_more_than_the_maximum_and_the_note_says_where_the_rest_is():
+    import pandas as pd
+    from relaxbook import render
+    shown, note = render.first_rows(pd.DataFrame({"a": range(render.MAX_ROWS + 1)}), render.MAX_ROWS)
+    assert len(shown) == render.MAX_ROWS and "Data behind this page" in note
+
+
+def test_dose_figure_draws_one_marker_pair_per_distinct_dose_at_50x(tmp_path, monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from relaxbook import figures, profiles
+    scaled(tmp_path, monkeypatch)
+    drawn = []
+    monkeypatch.setattr(figures, "png", lambda fig: drawn.append(fig) or plt.close(fig))
+    profiles.dose_figure()
+    ax = drawn[0].axes[0]
+    doses = profiles.study_doses()
+    doses = doses[doses["flag"] != "dose NA"]
+    distinct = doses[["drug_id", "dose_min_mg_per_day", "dose_max_mg_per_day", "flag"]].astype(str).drop_duplicates()
+    assert len(ax.collections) == len(distinct) < len(doses) / 10
+    assert {t.get_text() for t in ax.texts if t.get_text().startswith("\u00d7")} >= {"\u00d750"}
