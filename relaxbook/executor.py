@@ -155,5 +155,24 @@ def run(jobs: list[Job], n_workers: int, log=lambda job, msg: None) -> list[Job]
             tasks += [_worker(queue, name, log) for _ in range(min(n_workers, len(queue)))]
         await asyncio.gather(*tasks)
 
-    asyncio.run(main())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case (a Sphinx build): no event loop in this thread
+        asyncio.run(main())
+    else:  # called from code that runs an event loop (e.g. a notebook, Playwright): use a thread of our own
+        import threading
+
+        failure: list[BaseException] = []
+        thread = threading.Thread(target=lambda: _catch(failure, lambda: asyncio.run(main())), name="relaxbook-kernels")
+        thread.start()
+        thread.join()
+        if failure:
+            raise failure[0]
     return jobs
+
+
+def _catch(failure: list, call) -> None:
+    try:
+        call()
+    except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+        failure.append(exc)

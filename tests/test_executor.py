@@ -71,3 +71,20 @@ def test_longest_known_jobs_start_first_then_the_unknown_by_code_size():
             executor.Job("long", notebook("x = 1"), "/", cost=3.0),
             executor.Job("new-big", notebook("x = 1\n" * 50), "/")]
     assert [j.key for j in sorted(jobs, key=executor.schedule_key)] == ["long", "short", "new-big", "new-small"]
+
+
+def test_runs_when_the_caller_already_has_an_event_loop(tmp_path):
+    """As inside a notebook or next to Playwright's sync API: asyncio.run() would refuse, so a thread is used."""
+    import asyncio
+    import threading
+
+    job = executor.Job("one", notebook("print(6 * 7)"), str(tmp_path))
+
+    async def caller():
+        asyncio.get_running_loop()  # there is one
+        executor.run([job], n_workers=1)
+
+    thread = threading.Thread(target=lambda: asyncio.run(caller()))  # a fresh thread: no loop of pytest's around
+    thread.start()
+    thread.join()
+    assert job.done and text_output(job.nb.cells[0]) == "42\n"
