@@ -13,6 +13,12 @@ def result(wall, executed=0, peak=100.0):
     return bench.summarise([{"wall_s": w, "executed": executed, "peak_mb": peak} for w in wall])
 
 
+def test_pages_read_are_counted_from_sphinx_progress_lines():
+    log = ("\x1b[01mreading sources... \x1b[39;49;00m[ 50%] \x1b[35mchapters/audit\x1b[39;49;00m\n"
+           "reading sources... [100%] intro\nwriting output... [100%] intro\n")
+    assert bench.pages_read(log) == 2 and bench.pages_read("updating environment: 0 added, 0 changed") == 0
+
+
 def test_summary_is_the_median_of_the_runs():
     r = result([9.0, 1.0, 2.0], executed=3, peak=250.4)
     assert (r["wall_s"], r["wall_min_s"], r["wall_max_s"], r["executed"], r["peak_mb"]) == (2.0, 1.0, 9.0, 3, 250)
@@ -104,7 +110,7 @@ def test_each_scenario_times_the_command_the_issue_names():
     assert {k for k, _ in bench.SCENARIOS} == set(bench.COMMANDS) | {"floor"}
     for key in ("cold", "scale", "all"):
         assert "--all" in bench.COMMANDS[key] and "-W" in bench.COMMANDS[key]
-    for key in ("noop", "prose", "code", "csv", "bib"):
+    for key in ("noop", "prose", "code", "csv", "csv1", "bib"):
         assert "--all" not in bench.COMMANDS[key] and {"-n", "-W", "--keep-going"} <= set(bench.COMMANDS[key])
 
 
