@@ -73,9 +73,9 @@ def test_first_rows_cuts_long_tables_and_links_the_csv():
     assert render.first_rows(df, 200, "x.csv") == (df, "") and render.first_rows(df, None)[1] == ""
 
 
-def test_characteristics_table_at_50x_shows_a_page_of_rows_and_a_count(tmp_path, monkeypatch):
+def scaled(tmp_path, monkeypatch):
     import IPython.display
-    from relaxbook import book, datapkg, paths
+    from relaxbook import datapkg, paths
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
     bench.multiply_studies(data)
@@ -84,6 +84,12 @@ def test_characteristics_table_at_50x_shows_a_page_of_rows_and_a_count(tmp_path,
     monkeypatch.setattr(datapkg, "_declared", None)
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    return shown
+
+
+def test_characteristics_table_at_50x_shows_a_page_of_rows_and_a_count(tmp_path, monkeypatch):
+    from relaxbook import book
+    shown = scaled(tmp_path, monkeypatch)
     book.characteristics_table()
     text = shown[0]
     total = 50 * len(read(ROOT / "data" / "studies.csv"))
@@ -112,20 +118,6 @@ def test_each_scenario_times_the_command_the_issue_names():
         assert "--all" in bench.COMMANDS[key] and "-W" in bench.COMMANDS[key]
     for key in ("noop", "prose", "code", "csv", "csv1", "bib"):
         assert "--all" not in bench.COMMANDS[key] and {"-n", "-W", "--keep-going"} <= set(bench.COMMANDS[key])
-
-
-def scaled(tmp_path, monkeypatch):
-    import IPython.display
-    from relaxbook import datapkg, paths
-    data = tmp_path / "data"
-    shutil.copytree(ROOT / "data", data)
-    bench.multiply_studies(data)
-    monkeypatch.setattr(paths, "DATA", data)
-    monkeypatch.setattr(paths, "PACKAGE", data / "datapackage.json")
-    monkeypatch.setattr(datapkg, "_declared", None)
-    shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
-    return shown
 
 
 def test_every_table_of_studies_or_arms_stays_one_page_at_50x(tmp_path, monkeypatch):
