@@ -90,9 +90,15 @@ def _validate(app) -> None:
 
 @lru_cache(maxsize=1)
 def _claims() -> dict[str, dict]:
-    from relaxbook.datapkg import load
+    """The validated rows of claims.csv, by claim id (read with the csv module: importing pandas into the Sphinx
+    process for this cost 0.7 s of every build that renders a badge)."""
+    from relaxbook.bib import keys
+    from relaxbook.datapkg import DataError, check_table, resource
 
-    return {r["claim_id"]: r for r in load("claims").to_dict("records")}
+    rows, problems = check_table(resource("claims"), keys())
+    if problems:
+        raise DataError(problems)
+    return {r["claim_id"]: r for r in rows}
 
 
 def short_ref(key: str) -> str:
