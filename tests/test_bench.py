@@ -151,3 +151,14 @@ def test_dose_figure_draws_one_marker_pair_per_distinct_dose_at_50x(tmp_path, mo
     distinct = doses[["drug_id", "dose_min_mg_per_day", "dose_max_mg_per_day", "flag"]].astype(str).drop_duplicates()
     assert len(ax.collections) == len(distinct) < len(doses) / 10
     assert {t.get_text() for t in ax.texts if t.get_text().startswith("\u00d7")} >= {"\u00d750"}
+
+
+def test_rendering_claim_badges_does_not_import_pandas_into_sphinx():
+    """pandas costs ~0.7 s to import; the Sphinx process only needs claims.csv's rows for the badges."""
+    import subprocess
+    import sys
+    code = ("import sys; from relaxbook import sphinxext; c = sphinxext._claims(); "
+            "print(len(c), 'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    count, imported = out.split()
+    assert int(count) == len(read(ROOT / "data" / "claims.csv")) and imported == "False"
