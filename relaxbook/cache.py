@@ -220,6 +220,7 @@ def _execute(app, env, docnames) -> None:
             last[record.uri] = (record.created, (record.data or {}).get("execution_seconds"))
     for job in jobs:
         job.cost = last.get(str(env.doc2path(job.key)), (None, None))[1]
+    logger.info(f"executing {len(jobs)} page(s) on {workers} warm kernel(s) [relaxbook]")
     log = lambda job, msg: logger.info(f"{env.doc2path(job.key)}: {msg} [relaxbook]")  # noqa: E731
     for job in executor.run(jobs, workers, log):
         if job.done:
