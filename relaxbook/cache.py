@@ -7,8 +7,8 @@ depends on:
 * the ``data/`` tables named in the chapter's ``book.setup("table", ...)`` call (``relaxbook.datapkg.load`` refuses
   any other table, so the declaration is complete; a page with code but no ``setup`` call depends on every table);
 * the helper modules the chapter imports, directly or through other helper modules (read from the import
-  statements; code that imports dynamically, or does not parse, depends on every module), and ``CITATION.cff`` for
-  pages that use ``relaxbook.site`` (the How to cite page);
+  statements; code that imports dynamically, or does not parse, depends on every module), and ``CITATION.cff``
+  plus the commit and build date for pages that use ``relaxbook.site`` (the How to cite page);
 * ``data/datapackage.json`` (schemas change how tables load), ``references.bib`` and ``requirements.lock`` (the
   pinned versions of everything else the code runs on).
 
@@ -140,7 +140,21 @@ def _bibfiles(app) -> list[Path]:
 
 def _page_hash(app, text: str) -> tuple[str, list[Path]]:
     files = dependencies(text, _bibfiles(app))
-    return digest(files, app._relaxbook_memo), files
+    value = digest(files, app._relaxbook_memo)
+    if any(f.name == "site.py" and f.parent.name == "relaxbook" for f in files):
+        # relaxbook.site prints the book's version, commit and build date (the How to cite page): a new commit or
+        # SOURCE_DATE_EPOCH is an input too, though no file changes
+        value = hashlib.sha256(f"{value} {_build_stamp(app)}".encode()).hexdigest()[:20]
+    return value, files
+
+
+def _build_stamp(app) -> str:
+    if not hasattr(app, "_relaxbook_stamp"):
+        from relaxbook.site import build_info
+
+        info = build_info(Path(app.srcdir))
+        app._relaxbook_stamp = f"{info['version']} {info['commit']} {info['date']}"
+    return app._relaxbook_stamp
 
 
 def _builder_inited(app) -> None:

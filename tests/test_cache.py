@@ -93,10 +93,10 @@ PAGES = toc_files()
 LAST_READ: set[str] = set()  # the pages Sphinx re-read in the last build()
 
 
-def build(book: Path, strict: bool = True, warm: set[str] | None = None) -> set[str]:
+def build(book: Path, strict: bool = True, warm: set[str] | None = None, **environ: str) -> set[str]:
     """Build the scratch book; return the pages whose notebook was executed (from the build log: myst-nb's line
     or relaxbook.executor's). ``warm``: the pages that must have run on a warm kernel (relaxbook.executor)."""
-    env = dict(os.environ, RELAXBOOK_ROOT=str(book), PYTHONPATH=str(book))  # kernels import the copy's helper
+    env = dict(os.environ, RELAXBOOK_ROOT=str(book), PYTHONPATH=str(book), **environ)  # kernels import the copy
     cmd = [str(BIN / "jupyter-book"), "build", ".", "-n", "-W", "--keep-going"] + (["--all"] if strict else [])
     result = subprocess.run(cmd, cwd=book, env=env, capture_output=True, text=True, timeout=600)
     log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # no colour codes
@@ -175,6 +175,18 @@ def test_edit_to_a_helper_one_chapter_imports_reexecutes_only_that_chapter(book)
     helper = book / "relaxbook" / "profiles.py"
     helper.write_text(helper.read_text() + "\n# an edit to one chapter's helper\n")
     assert build(book, strict=False) == importers
+
+
+def test_a_new_build_date_reexecutes_only_the_page_that_prints_it(book):
+    """The How to cite page prints the commit and build date (SOURCE_DATE_EPOCH, else the commit's date)."""
+    printers = {p for p in PAGES if re.search(r"^from relaxbook import .*\bsite\b", (ROOT / f"{p}.md").read_text(), re.M)}
+    assert printers == {"chapters/how-to-cite"}
+    assert build(book, strict=False, SOURCE_DATE_EPOCH="1767225600") == printers  # 2026-01-01
+    assert "2026-01-01" in html(book)["chapters/how-to-cite"]
+    assert build(book, strict=False, SOURCE_DATE_EPOCH="1767225600") == set()
+    # back to this run's date: that execution is still cached, so nothing runs, but the page is re-read
+    assert build(book, strict=False) == set() and LAST_READ == printers
+    assert "2026-01-01" not in html(book)["chapters/how-to-cite"]
 
 
 def test_editing_build_machinery_reexecutes_nothing(book):
