@@ -247,22 +247,23 @@ def _execute(app, env, docnames) -> None:
 def _get_outdated(app, env, added, changed, removed) -> list[str]:
     """Pages whose inputs changed are executed now (with the pages Sphinx will read anyway, in one go); of those,
     only the pages whose outputs changed are re-read. A page with new inputs but the same outputs keeps its HTML."""
-    stale = []
+    known = added | changed | removed
+    stale: dict[str, str] = {}  # docname -> its new input hash
     for docname, old in getattr(env, "relaxbook_inputs", {}).items():
-        if docname in added | changed | removed:
+        if docname in known:
             continue
         path = Path(env.doc2path(docname))
-        if not path.exists() or _page_hash(app, path.read_text(encoding="utf-8"))[0] != old:
-            stale.append(docname)
-    _execute(app, env, stale + sorted(added | changed))
+        new = _page_hash(app, path.read_text(encoding="utf-8"))[0] if path.exists() else None
+        if new != old:
+            stale[docname] = new
+    _execute(app, env, list(stale) + sorted(added | changed))
     outdated = []
-    for docname in stale:
+    for docname, new_inputs in stale.items():
         new, old = app._relaxbook_outputs.get(docname), env.relaxbook_outputs.get(docname)
         if new is None or new != old:
             outdated.append(docname)
         else:
-            path = Path(env.doc2path(docname))
-            env.relaxbook_inputs[docname] = _page_hash(app, path.read_text(encoding="utf-8"))[0]
+            env.relaxbook_inputs[docname] = new_inputs
     return outdated
 
 

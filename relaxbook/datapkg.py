@@ -355,12 +355,18 @@ def load(name: str):
     return _loaded[memo_key].copy()
 
 
-def _frame(res: dict, bib_keys: set[str]):
-    import pandas as pd
-
+def checked_rows(res: dict, bib_keys: set[str] | None = None) -> list[dict]:
+    """The typed rows of one table; :class:`DataError` listing every problem if it breaks its schema."""
     rows, problems = check_table(res, bib_keys)
     if problems:
         raise DataError(problems)
+    return rows
+
+
+def _frame(res: dict, bib_keys: set[str]):
+    import pandas as pd
+
+    rows = checked_rows(res, bib_keys)
     dtypes = {"integer": "Int64", "year": "Int64", "number": "Float64", "boolean": "boolean"}
     cols = [fd["name"] for fd in res["schema"]["fields"]]
     df = pd.DataFrame(rows, columns=cols)

@@ -93,12 +93,9 @@ def _claims() -> dict[str, dict]:
     """The validated rows of claims.csv, by claim id (read with the csv module: importing pandas into the Sphinx
     process for this cost 0.7 s of every build that renders a badge)."""
     from relaxbook.bib import keys
-    from relaxbook.datapkg import DataError, check_table, resource
+    from relaxbook.datapkg import checked_rows, resource
 
-    rows, problems = check_table(resource("claims"), keys())
-    if problems:
-        raise DataError(problems)
-    return {r["claim_id"]: r for r in rows}
+    return {r["claim_id"]: r for r in checked_rows(resource("claims"), keys())}
 
 
 def short_ref(key: str) -> str:
