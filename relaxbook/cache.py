@@ -157,7 +157,22 @@ def _build_stamp(app) -> str:
     return app._relaxbook_stamp
 
 
+def freeze_heap(*_args) -> None:
+    """Move every object alive now out of the garbage collector's sight (``gc.freeze``).
+
+    A build process holds some 170,000 long-lived objects (Sphinx, docutils, pandas' and myst-nb's modules, the
+    pickled environment); every full collection walks them all again, and Python's shutdown runs several full
+    collections: about 1 s of a 4 s no-op build, measured. Frozen objects are still freed by reference counting; only
+    reference cycles among them are left for the process's exit to reclaim. Called once Sphinx has loaded its
+    environment and again at exit.
+    """
+    import gc
+
+    gc.freeze()
+
+
 def _builder_inited(app) -> None:
+    freeze_heap()
     app._relaxbook_memo = {}  # file -> content hash, computed once per build
     app._relaxbook_outputs = {}  # docname -> digest of the outputs it will be read with (None: unknown)
     for name in ("relaxbook_inputs", "relaxbook_outputs"):
@@ -284,6 +299,9 @@ def _merge(app, env, docnames, other) -> None:
 
 
 def setup(app):
+    import atexit
+
+    atexit.register(freeze_heap)
     app.connect("builder-inited", _builder_inited)
     app.connect("source-read", _source_read)
     app.connect("env-get-outdated", _get_outdated)

@@ -87,6 +87,24 @@ def test_digest_changes_with_content_not_with_mtime(tmp_path):
     assert cache.digest([f]) != before
 
 
+def test_the_build_freezes_its_long_lived_heap_once_loaded_and_at_exit(monkeypatch):
+    """gc.freeze after the environment is loaded and again at exit (Python's shutdown collections took ~1 s)."""
+    import atexit
+    import gc
+    from types import SimpleNamespace
+
+    frozen, at_exit = [], []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(atexit, "register", at_exit.append)
+    handlers = {}
+    cache.setup(SimpleNamespace(connect=lambda event, fn: handlers.setdefault(event, fn)))
+    assert at_exit == [cache.freeze_heap] and not frozen
+    handlers["builder-inited"](SimpleNamespace(env=SimpleNamespace()))
+    assert frozen == [True]
+    at_exit[0]()
+    assert frozen == [True, True]
+
+
 # --- builds on one shared scratch copy ------------------------------------------------------------------------
 
 PAGES = toc_files()
