@@ -349,12 +349,17 @@ def rob_figure():
     studies = list(dict.fromkeys(rob["study_id"]))
     domains = list(dict.fromkeys(rob["domain"]))
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(studies) + 1.6))
+    judged: dict[tuple, str] = {}
+    for row in rob.itertuples(index=False):
+        judged.setdefault((row.study_id, row.domain), row.judgement)  # the first judgement of a cell, as listed
+    cells: dict[str, list[tuple[int, int]]] = {}  # colour -> the cells drawn in it: one scatter per colour
     for i, s in enumerate(studies):
         for j, d in enumerate(domains):
-            judgement = rob[(rob["study_id"] == s) & (rob["domain"] == d)]["judgement"].iloc[0]
-            sym, colour = ROB_STYLE[judgement]
-            ax.scatter(j, i, s=330, color=colour, edgecolors="#333333", linewidths=0.6)
-            ax.text(j, i, sym, ha="center", va="center", fontsize=11, fontweight="bold", color="#111111")
+            sym, colour = ROB_STYLE[judged[(s, d)]]
+            cells.setdefault(colour, []).append((j, i))
+            ax.text(j, i, sym, ha="center", va="center", fontsize=11, fontweight="bold", color="#111111", zorder=3)
+    for colour, xy in cells.items():
+        ax.scatter(*zip(*xy), s=330, color=colour, edgecolors="#333333", linewidths=0.6)
     ax.set_xticks(range(len(domains)), [d.split(" ", 1)[0] if d != "overall" else "Overall" for d in domains])
     ax.set_yticks(range(len(studies)), [labels[s] for s in studies])
     ax.invert_yaxis()

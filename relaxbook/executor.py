@@ -49,14 +49,24 @@ class Job:
 # --- run inside the kernel ---------------------------------------------------------------------------------------
 
 def warm_up() -> None:
-    """Once per kernel: import what every chapter imports and remember the clean global state to restore."""
+    """Once per kernel: import what every chapter imports, remember the clean global state to restore, and freeze
+    the heap.
+
+    ``gc.freeze`` takes the ~140,000 objects of pandas, matplotlib and IPython out of the garbage collector's
+    sight. IPython's reset (before each notebook) runs a full collection, which otherwise walks them all again:
+    0.13 s per notebook, measured; 0.005 s frozen. Frozen objects are still freed by reference counting.
+    """
+    import gc
     import warnings
 
     import matplotlib
-    import pandas  # noqa: F401  (the import every chapter pays)
+    import matplotlib.pyplot  # noqa: F401  (the imports nearly every chapter pays)
+    import pandas  # noqa: F401
     from IPython import get_ipython
+    from myst_nb import glue  # noqa: F401
 
     get_ipython()._relaxbook_clean = {"rc": dict(matplotlib.rcParams), "filters": list(warnings.filters)}
+    gc.freeze()
 
 
 def reset_kernel(cwd: str) -> None:

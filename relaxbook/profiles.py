@@ -20,9 +20,10 @@ def values(section: str | None = None):
     return v if section is None else v[v["section"] == section]
 
 
-def first(drug: str, field: str):
-    """The first row for ``drug``/``field`` (a pandas Series)."""
-    v = values()
+def first(drug: str, field: str, v=None):
+    """The first row for ``drug``/``field`` (a pandas Series) of ``v`` (default: the whole drug_values table; pass
+    it when asking many times: loading is the slow part)."""
+    v = values() if v is None else v
     return v[(v["drug_id"] == drug) & (v["field"] == field)].iloc[0]
 
 
@@ -56,9 +57,9 @@ def identity():
     """Per drug: sourced SMILES, computed vs published formula and weight, and whether they agree."""
     import pandas as pd
 
-    rows = []
+    rows, v = [], values()
     for d in DRUGS:
-        smi, form, mw = first(d, "smiles"), first(d, "formula_published"), first(d, "mw_published_g_per_mol")
+        smi, form, mw = first(d, "smiles", v), first(d, "formula_published", v), first(d, "mw_published_g_per_mol", v)
         f_calc, mw_calc = compute_identity(_text(smi["value"]))
         pub_mw = None if pd.isna(mw["value_low"]) else float(mw["value_low"])
         if _text(form["value"]) is None or pub_mw is None:
@@ -66,7 +67,8 @@ def identity():
         else:
             ok = f_calc == form["value"] and abs(mw_calc - pub_mw) <= MW_TOLERANCE
             check = "agrees" if ok else "MISMATCH"
-        rows.append({"drug_id": d, "inn": first(d, "inn")["value"], "stereochemistry": first(d, "stereochemistry")["value"],
+        rows.append({"drug_id": d, "inn": first(d, "inn", v)["value"],
+                     "stereochemistry": first(d, "stereochemistry", v)["value"],
                      "smiles": smi["value"], "formula_computed": f_calc,
                      "mw_computed": None if mw_calc is None else round(mw_calc, 2),
                      "formula_published": form["value"], "mw_published": pub_mw, "check": check,
@@ -145,9 +147,9 @@ def label_ranges():
     """Per drug: usual daily dose range and maximum daily dose (mg/day) from the label values, NA where none."""
     import pandas as pd
 
-    rows = []
+    rows, v = [], values()
     for d in DRUGS:
-        usual, mx = first(d, "usual_daily_dose"), first(d, "max_daily_dose")
+        usual, mx = first(d, "usual_daily_dose", v), first(d, "max_daily_dose", v)
         num = lambda x: None if pd.isna(x) else float(x)
         rows.append({"drug_id": d, "usual_low": num(usual["value_low"]), "usual_high": num(usual["value_high"]),
                      "max": num(mx["value_high"]),
