@@ -112,6 +112,23 @@ def characteristics_table(name: str = "tbl-characteristics"):
                  cite_cols=("source_key",), max_rows=MAX_TABLE_ROWS, source="data/studies.csv")
 
 
+def findings_table(name: str = "tbl-findings"):
+    """What each study reported (``data/findings.csv``), as reported, with the study's evidence type and whether
+    the book uses it: the findings of excluded studies (retracted, duplicate, not found) are shown for the record
+    and marked as not used."""
+    findings = datapkg.load("findings")
+    studies = datapkg.load("studies").set_index("study_id")
+    used = studies["inclusion"].where(studies["inclusion"] != "excluded",
+                                      "excluded: " + studies["exclusion_reason"].fillna("NA").str.split(r"[:(]", regex=True).str[0].str.strip())
+    findings = findings.assign(study=findings["study_id"].map(studies["label"]),
+                               evidence=findings["study_id"].map(studies["evidence_type"]),
+                               used=findings["study_id"].map(used))
+    render.table(findings, name, "Findings reported by each study, as reported, with their verification status",
+                 {"study": "Study", "evidence": "Evidence", "outcome": "Outcome", "result": "Result as reported",
+                  "favours": "Favours", "verification": "Status", "used": "Used?", "source_key": "Source"},
+                 cite_cols=("source_key",), max_rows=MAX_TABLE_ROWS, source="data/findings.csv")
+
+
 def claims_table(chapter: str, name: str):
     claims = datapkg.load("claims")
     claims = claims[claims["chapter"] == chapter].copy()

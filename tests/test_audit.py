@@ -121,6 +121,20 @@ def test_excluded_table_lists_retracted_work_with_its_notice(site):
                 assert "Saudi Pharmaceutical Journal" in text and "2020" in text
 
 
+def test_findings_table_shows_every_finding_and_marks_those_of_excluded_studies_as_not_used(site):
+    table = page(site, "chapters/clinical").select_one("table#tbl-findings")
+    rows = table.select("tbody tr")
+    findings, studies = read("findings"), {s["study_id"]: s for s in read("studies")}
+    assert len(rows) == len(findings)
+    for row, finding in zip(rows, findings):
+        study = studies[finding["study_id"]]
+        cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+        assert cells[0] == study["label"] and cells[2] == finding["outcome"]
+        assert cells[5] == finding["verification"]
+        assert cells[6].startswith("excluded" if study["inclusion"] == "excluded" else study["inclusion"])
+    assert any(studies[f["study_id"]]["notice_key"] != "NA" for f in findings), "the retracted trial's findings are listed"
+
+
 @pytest.mark.parametrize("name", toc_files())
 def test_every_badge_shows_its_claims_status_and_links_to_an_anchor_on_its_page(site, name):
     soup = page(site, name)

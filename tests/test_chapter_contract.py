@@ -68,3 +68,16 @@ def test_contract_catches_a_chapter_without_notice(tmp_path, monkeypatch):
         test_chapter_includes_the_notice_and_calls_setup("chapters/x")
     with pytest.raises(AssertionError):
         test_chapter_has_a_stable_label_before_its_title("chapters/x")
+
+
+def test_every_table_of_the_data_package_is_shown_by_some_page():
+    """A table no page declares is data the reader never sees (findings.csv was such a table)."""
+    import json
+
+    from relaxbook import cache
+
+    declared = set()
+    for page in toc_files():
+        declared |= set(cache.declared_tables((ROOT / f"{page}.md").read_text(encoding="utf-8")) or [])
+    package = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    assert {r["name"] for r in package["resources"]} - declared == set()
