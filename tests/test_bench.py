@@ -25,10 +25,11 @@ def test_summary_is_the_median_of_the_runs():
 
 
 def test_targets_are_ratios_within_one_run():
-    results = {"cold": result([14.0], executed=7), "csv": result([8.0]), "noop": result([6.0]),
+    results = {"cold": result([14.0], executed=7), "csv": result([8.0]), "csv1": result([6.3]), "noop": result([6.0]),
                "floor": result([5.0]), "scale": result([22.0])}
     got = {t["target"]: (t["value"], t["pass"]) for t in bench.evaluate(results)}
     assert got["CSV edit <= 0.5x cold"] == (0.57, False)
+    assert got["CSV edit, a table read by one page <= 0.5x cold"] == (0.45, True)
     assert got["warm no-op <= 1.5x Sphinx floor"] == (1.2, True)
     assert got["cold <= 1.8 s per executed chapter"] == (2.0, False)
     assert got["studies x50 <= 1.5x normal cold"] == (1.57, False)
@@ -38,6 +39,22 @@ def test_targets_are_ratios_within_one_run():
 def test_missing_scenarios_are_skipped_not_guessed():
     assert bench.evaluate({"cold": result([10.0], executed=5)}) == [
         {"target": "cold <= 1.8 s per executed chapter", "value": 2.0, "limit": 1.8, "pass": False}]
+
+
+def test_fan_out_counts_the_pages_that_declare_each_table(tmp_path):
+    counts = bench.fan_out(ROOT)
+    assert set(counts) == {p.stem for p in (ROOT / "data").glob("*.csv")}
+    assert counts["adverse_effects"] == 1  # the bench's one-page CSV edit
+    assert counts["studies"] == max(counts.values()) >= 2  # the bench's other CSV edit: the widest table
+    # a page without a declaration reads every table
+    book = tmp_path / "book"
+    shutil.copytree(ROOT, book, ignore=shutil.ignore_patterns(".venv", "_build", ".git"))
+    intro = book / "intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8").replace('book.setup("claims", "studies")', "pass"))
+    wider = bench.fan_out(book)
+    assert all(wider[t] == counts[t] + (t not in ("claims", "studies")) for t in counts)
+    line = bench.fan_out_line({"a": 1, "b": 1, "c": 8})
+    assert line == "Tables by the number of pages that read them: 1 page: 2 tables; 8 pages: 1 table (c)"
 
 
 def read(path):
