@@ -9,7 +9,6 @@ from collections import Counter
 from relaxbook import datapkg, figures, render
 
 STATUSES = ["verified", "partly verified", "unsupported", "contradicted", "not found"]
-MAX_TABLE_ROWS = render.LIST_ROWS  # tables of studies show their first rows and link the full CSV
 STATUS_ICON = {"verified": "✔", "partly verified": "◐", "unsupported": "✖", "contradicted": "⚠", "not found": "?"}
 
 
@@ -109,7 +108,7 @@ def characteristics_table(name: str = "tbl-characteristics"):
                  {"label": "Study", "comparison": "Comparison", "evidence_type": "Evidence", "design": "Design",
                   "randomised": "Randomised", "blinding": "Blinding", "n_total": "n", "population": "Population",
                   "duration_weeks": "Weeks", "doses": "Doses", "inclusion": "Used?", "source_key": "Source"},
-                 cite_cols=("source_key",), max_rows=MAX_TABLE_ROWS, source="data/studies.csv")
+                 cite_cols=("source_key",), max_rows=render.LIST_ROWS, source="data/studies.csv")
 
 
 def findings_table(name: str = "tbl-findings"):
@@ -126,7 +125,7 @@ def findings_table(name: str = "tbl-findings"):
     render.table(findings, name, "Findings reported by each study, as reported, with their verification status",
                  {"study": "Study", "evidence": "Evidence", "outcome": "Outcome", "result": "Result as reported",
                   "favours": "Favours", "verification": "Status", "used": "Used?", "source_key": "Source"},
-                 cite_cols=("source_key",), max_rows=MAX_TABLE_ROWS, source="data/findings.csv")
+                 cite_cols=("source_key",), max_rows=render.LIST_ROWS, source="data/findings.csv")
 
 
 def claims_table(chapter: str, name: str):
@@ -464,7 +463,7 @@ def excluded_table(name: str = "tbl-excluded"):
     render.table(rows, name, "Excluded and retracted studies (never used as support)",
                  {"label": "Study", "comparison": "Comparison", "guide_refs": "Guide refs",
                   "exclusion_reason": "Reason", "source_key": "Work", "notice_key": "Retraction notice"},
-                 cite_cols=("source_key", "notice_key"), max_rows=MAX_TABLE_ROWS, source="data/studies.csv")
+                 cite_cols=("source_key", "notice_key"), max_rows=render.LIST_ROWS, source="data/studies.csv")
 
 
 def duplicate_citations_table(name: str = "tbl-duplicate-citations"):

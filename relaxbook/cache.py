@@ -102,13 +102,18 @@ def helper_closure(text: str, package_dir: Path) -> list[Path]:
     return sorted(modules[n] for n in seen)
 
 
+@lru_cache(maxsize=4)  # asked once per page; parsed once per content of datapackage.json
+def table_paths(package_json: str) -> dict[str, str]:
+    """Table name -> file name, from the text of ``datapackage.json``."""
+    return {res["name"]: res["path"] for res in json.loads(package_json)["resources"]}
+
+
 def dependencies(text: str, bibfiles=()) -> list[Path]:
     """Every file the outputs of the page ``text`` depend on, besides the page itself."""
     import relaxbook
     from relaxbook import paths
 
-    package = json.loads(paths.PACKAGE.read_text(encoding="utf-8"))
-    by_name = {res["name"]: res["path"] for res in package["resources"]}
+    by_name = table_paths(paths.PACKAGE.read_text(encoding="utf-8"))
     names = declared_tables(text)
     tables = sorted(by_name.values()) if names is None else sorted({by_name[n] for n in names if n in by_name})
     helper = helper_closure(text, Path(relaxbook.__file__).resolve().parent)

@@ -105,13 +105,13 @@ def scaled(tmp_path, monkeypatch):
 
 
 def test_characteristics_table_at_50x_shows_a_page_of_rows_and_a_count(tmp_path, monkeypatch):
-    from relaxbook import book
+    from relaxbook import book, render
     shown = scaled(tmp_path, monkeypatch)
     book.characteristics_table()
     text = shown[0]
     total = 50 * len(read(ROOT / "data" / "studies.csv"))
-    assert text.count("\n| ") == 2 + book.MAX_TABLE_ROWS  # header, rule and the first rows
-    assert f"Showing the first {book.MAX_TABLE_ROWS} of {total} rows" in text and "data/studies.csv" in text
+    assert text.count("\n| ") == 2 + render.LIST_ROWS  # header, rule and the first rows
+    assert f"Showing the first {render.LIST_ROWS} of {total} rows" in text and "data/studies.csv" in text
 
 
 # --- what the profile pointed at -------------------------------------------------------------------------------
