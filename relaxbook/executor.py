@@ -19,10 +19,13 @@ A notebook that fails here is not cached, so myst-nb runs it again in a new kern
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 
 WARM_UP = "import relaxbook.executor; relaxbook.executor.warm_up()"
+TRANSPORT = "ipc" if os.name == "posix" else "tcp"
 
 
 def workers(jobs: int) -> int:
@@ -109,8 +112,19 @@ async def _worker(queue: list[Job], kernel_name: str, log) -> None:
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
-    km = AsyncKernelManager(kernel_name=kernel_name)
-    await km.start_kernel(cwd=queue[0].cwd if queue else None)
+    # IPC: Unix sockets in a private temporary folder (absolute: the kernel runs in the notebook's folder), rather
+    # than TCP on localhost, which any local user could reach and over which ipykernel warns that code and outputs
+    # travel unencrypted
+    sockets = tempfile.mkdtemp(prefix="relaxbook-kernel-") if TRANSPORT == "ipc" else None
+    km = AsyncKernelManager(kernel_name=kernel_name, transport=TRANSPORT)
+    if sockets:
+        km.ip = os.path.join(sockets, "k")
+    try:
+        await km.start_kernel(cwd=queue[0].cwd if queue else None)
+    except BaseException:
+        if sockets:
+            shutil.rmtree(sockets, ignore_errors=True)
+        raise
     kc = km.client()
     kc.start_channels()
     try:
@@ -140,6 +154,8 @@ async def _worker(queue: list[Job], kernel_name: str, log) -> None:
     finally:
         kc.stop_channels()
         await km.shutdown_kernel(now=True)
+        if sockets:
+            shutil.rmtree(sockets, ignore_errors=True)
 
 
 def schedule_key(job: Job) -> tuple:
