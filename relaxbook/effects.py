@@ -242,32 +242,51 @@ def stats_table(name: str = "tbl-outcome-stats"):
 
 
 def forest_figure():
-    """One panel per comparison and outcome, drawn from :func:`forest_rows` only (log scale for RR)."""
+    """The forest plot of :func:`forest_rows` (see :func:`forest_axes`)."""
     return figures.png(forest_axes())
 
 
+RR_TICKS = (0.01, 0.1, 0.5, 1, 2, 10, 100)
+AXIS_LABEL = {"RR": "risk ratio, first drug vs second (log scale; 1 = no difference)",
+              "SMD": "standardised mean difference, Hedges' g (0 = no difference)"}
+
+
 def forest_axes():
-    """The forest plot as a matplotlib figure (tests count its rows)."""
+    """The forest plot as a matplotlib figure (tests count its rows): one panel per effect measure, one row per
+    contrast with its estimate and 95% CI written beside it, rows of one panel on one shared axis (log for RR,
+    with plain tick labels)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    from matplotlib.transforms import blended_transform_factory
 
     fr = forest_rows()
-    groups = list(fr.groupby(["comparison", "outcome"], sort=True))
-    fig, axes = plt.subplots(len(groups), 1, figsize=(7.5, 1.3 + 0.9 * len(fr)), squeeze=False)
-    for ax, ((comparison, outcome), grp) in zip(axes[:, 0], groups):
+    measures = sorted(fr["effect_measure"].unique())
+    sizes = [int((fr["effect_measure"] == m).sum()) for m in measures]
+    fig, axes = plt.subplots(max(len(measures), 1), 1, squeeze=False, figsize=(8, 0.9 + 0.45 * len(fr) + 0.9 * len(measures)),
+                             gridspec_kw={"height_ratios": sizes or [1]})
+    for ax, measure in zip(axes[:, 0], measures):
+        grp = fr[fr["effect_measure"] == measure].sort_values(["comparison", "label", "outcome"], kind="stable")
         y = list(range(len(grp)))[::-1]
-        ax.errorbar(grp["estimate"], y, xerr=[grp["estimate"] - grp["ci_low"], grp["ci_high"] - grp["estimate"]],
-                    fmt="s", color=figures.PALETTE[0], capsize=3)
-        ax.set_yticks(y, [f"{l}: {e} vs {c}" for l, e, c in zip(grp["label"], grp["experimental_arm"], grp["comparator_arm"])])
-        measure = grp["effect_measure"].iloc[0]
-        null = 1.0 if measure == "RR" else 0.0
-        ax.axvline(null, color="#555555", linestyle="--", linewidth=1)
+        est, lo, hi = grp["estimate"].to_numpy(), grp["ci_low"].to_numpy(), grp["ci_high"].to_numpy()
+        ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="s", color=figures.PALETTE[0], capsize=3)
+        shared = [col for col in ("comparison", "label") if grp[col].nunique() == 1]  # said once, in the title
+        ax.set_yticks(y, [": ".join([*(r[col] for col in ("comparison", "label") if col not in shared), r["outcome"]])
+                          for _, r in grp.iterrows()])
+        ax.set_ylim(-0.7, len(grp) - 0.3)
+        ax.axvline(1.0 if measure == "RR" else 0.0, color="#555555", linestyle="--", linewidth=1)
         if measure == "RR":
+            left, right = min(lo.min(), 1.0) / 1.4, max(hi.max(), 1.0) * 1.4
             ax.set_xscale("log")
-        for yi, (e, lo, hi) in zip(y, zip(grp["estimate"], grp["ci_low"], grp["ci_high"])):
-            ax.annotate(f"{measure} {e:.2f} ({lo:.2f} to {hi:.2f})", (hi, yi), xytext=(6, 0),
-                        textcoords="offset points", va="center", fontsize=9)
-        ax.set_title(f"{comparison}: {outcome}", fontsize=10, loc="left")
-        ax.set_ylim(-0.8, len(grp) - 0.2)
-    axes[-1, 0].set_xlabel("risk ratio, first drug vs second (log scale; 1 = no difference)")
+            ax.set_xlim(left, right)
+            ax.xaxis.set_major_locator(FixedLocator([t for t in RR_TICKS if left <= t <= right]))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+            ax.xaxis.set_minor_locator(NullLocator())
+        column = blended_transform_factory(ax.transAxes, ax.transData)  # x in the panel's width, y per row
+        ax.text(1.03, len(grp) - 0.3, f"{measure} (95% CI)", transform=column, va="bottom", fontsize=9,
+                fontweight="bold")
+        for yi, e, a, b in zip(y, est, lo, hi):
+            ax.text(1.03, yi, f"{e:.2f} ({a:.2f} to {b:.2f})", transform=column, va="center", fontsize=9)
+        ax.set_title(", ".join(grp[col].iloc[0] for col in shared), fontsize=10, loc="left")
+        ax.set_xlabel(AXIS_LABEL.get(measure, measure))
     fig.tight_layout()
     return fig

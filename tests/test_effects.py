@@ -120,6 +120,12 @@ def test_forest_plot_rows_equal_the_rows_with_complete_statistics():
     fig = effects.forest_axes()
     labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
     assert len(labels) == len(fr)
+    # each row's estimate and CI is written beside it; axis labels are plain numbers (no mathtext like 10^0)
+    written = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert {f"{e:.2f} ({lo:.2f} to {hi:.2f})" for e, lo, hi in zip(fr["estimate"], fr["ci_low"], fr["ci_high"])} <= written
+    fig.canvas.draw()
+    ticks = [t.get_text() for ax in fig.axes for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and not any("$" in t for t in ticks) and "1" in ticks
     import matplotlib.pyplot as plt
     plt.close(fig)
 
