@@ -52,7 +52,12 @@ def png(fig) -> "Image":
 
 
 def _dot_id(text: str) -> str:
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT node id for the node named ``text``: letters and digits only. The text itself is the label. (graphviz
+    reads ``a:b`` in an edge as node ``a``, port ``b``: ids taken from data such as "Period 1: baclofen" created
+    stray nodes and left the real ones unconnected.)"""
+    import hashlib
+
+    return "n" + hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:16]
 
 
 def flow_diagram(nodes, edges, rankdir: str = "TB") -> "Image":

@@ -63,3 +63,39 @@ def test_diagram_labels_from_data_are_literal_text():
     assert 'label="<b>x</b>"' in source and 'label="<i>blocks</i>"' in source, source
     assert 'label="tone \\\\N down"' in source, source
     assert "label=<" not in source
+
+
+def laid_out(nodes, edges) -> tuple[list[str], int]:
+    """Labels of the nodes and the number of edges graphviz actually lays out for a diagram."""
+    import json
+
+    from relaxbook import figures
+
+    graph = json.loads(figures.flow_graph(nodes, edges).pipe(format="json"))
+    return [o["label"] for o in graph.get("objects", [])], len(graph.get("edges", []))
+
+
+def test_node_names_with_colons_and_quotes_stay_one_node_each():
+    """graphviz reads 'a:b' in an edge as node a, port b: a name like 'Period 1: baclofen' must not split."""
+    names = ["Period 1: baclofen", 'say "hi"', "a:b:c", "Outcomes: improvement; preference"]
+    labels, n_edges = laid_out([(n, n, "step") for n in names], list(zip(names, names[1:], ["", "", ""])))
+    assert sorted(labels) == sorted(names) and n_edges == 3
+
+
+@pytest.mark.parametrize("figure", ["workflow_figure", "source_flow_figure", "pathway_figure"])
+def test_every_diagram_lays_out_exactly_the_nodes_and_edges_of_its_data(figure, monkeypatch):
+    from relaxbook import book, datapkg, figures
+
+    captured = []
+    monkeypatch.setattr(figures, "flow_diagram", lambda nodes, edges, rankdir="TB": captured.append((nodes, edges)))
+    monkeypatch.setattr(datapkg, "_declared", None)
+    if figure == "pathway_figure":
+        for drug in dict.fromkeys(datapkg.load("pathway_steps")["drug_id"]):
+            book.pathway_figure(drug)
+    else:
+        getattr(book, figure)()
+    assert captured
+    for nodes, edges in captured:
+        labels, n_edges = laid_out(nodes, edges)
+        assert sorted(labels) == sorted(str(label) for _, label, _ in nodes)
+        assert n_edges == len(edges)
