@@ -129,12 +129,12 @@ def timeline_figure():
             ax.scatter(r["year"], i, marker=marker, color=colour, s=70, zorder=3, edgecolor="black", linewidth=0.5,
                        label=r["event_type"])
         if ev[(ev["drug_id"] == d) & ev["year"].notna()].empty:
-            ax.text(1961, i, "no approval or regulatory event found (NA)", va="center", fontsize=9, style="italic")
+            ax.text(1957, i, "no approval or regulatory event found (NA)", va="center", fontsize=9, style="italic")
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
     ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=9, loc="center left", bbox_to_anchor=(1, 0.5))
     ax.set_yticks(range(len(DRUGS)), DRUGS)
-    ax.invert_yaxis()
+    ax.set_ylim(len(DRUGS) - 0.4, -0.6)  # top to bottom, with room around the first and last rows
     ax.set_xlim(1955, 2026)
     ax.set_xlabel("year")
     ax.grid(axis="x", color="#dddddd")
@@ -192,6 +192,8 @@ def dose_figure():
     """Labelled usual range (bar) and maximum (tick) per drug, with the study arms' daily doses overlaid: one marker
     pair per distinct dose range and flag, labelled "xN" when N arms share it (readable at any number of arms)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+    from matplotlib.transforms import blended_transform_factory
 
     lab = label_ranges()
     doses = study_doses()
@@ -204,7 +206,8 @@ def dose_figure():
             ax.plot([r["usual_low"], r["usual_high"]], [i, i], color="#9ecae1", linewidth=14, solid_capstyle="butt",
                     marker="s", markersize=13, label="usual daily dose (label)")  # marker: a single-dose label shows
         else:
-            ax.text(5, i - 0.3, "no labelled dose (NA)", fontsize=9, style="italic")
+            ax.text(0.01, i, "no labelled dose (NA)", fontsize=9, style="italic", va="center",
+                    transform=blended_transform_factory(ax.transAxes, ax.transData))  # at the left, on its row
         if _n(r["max"]) is not None:
             ax.plot([r["max"]] * 2, [i - 0.3, i + 0.3], color="black", linewidth=2, label="maximum daily dose (label)")
     styles = {"within labelled range": ("o", figures.PALETTE[2]), "above labelled range": ("X", figures.PALETTE[3]),
@@ -223,8 +226,9 @@ def dose_figure():
     uniq = dict(zip(labels, handles))
     ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=8.5, loc="center left", bbox_to_anchor=(1, 0.5))
     ax.set_yticks(range(len(lab)), lab["drug_id"])
-    ax.invert_yaxis()
+    ax.set_ylim(len(lab) - 0.35, -0.6)  # top to bottom; study doses sit just below their drug's row
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))  # 10, 100, 1000 rather than 10^1 ...
     ax.set_xlabel("daily dose, mg/day (log scale)")
     return figures.png(fig)
 

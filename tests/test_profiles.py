@@ -154,3 +154,30 @@ def expected_profile_numbers() -> dict:
 
 def test_profile_numbers_equal_the_independent_recomputation():
     assert profiles.profile_numbers() == expected_profile_numbers()
+
+
+def test_profile_charts_keep_their_na_notes_on_their_row_inside_the_plot_and_use_plain_dose_numbers(monkeypatch):
+    from relaxbook import datapkg, figures
+
+    monkeypatch.setattr(datapkg, "_declared", None)
+    figs = []
+    monkeypatch.setattr(figures, "png", figs.append)
+    profiles.dose_figure()
+    profiles.timeline_figure()
+    events = datapkg.load("regulatory_events")
+    expected = [set(profiles.label_ranges().query("usual_low.isna()")["drug_id"]),  # no labelled dose
+                set(profiles.DRUGS) - set(events.loc[events["year"].notna(), "drug_id"])]  # no dated event
+    for fig, drugs in zip(figs, expected):
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        box = ax.get_window_extent()
+        rows = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks()))
+        notes = [t for t in ax.texts if "(NA)" in t.get_text()]
+        assert len(notes) == len(drugs)
+        for note, drug in zip(notes, sorted(drugs, key=profiles.DRUGS.index)):
+            b = note.get_window_extent()
+            assert box.x0 <= b.x0 and box.y0 <= b.y0 and b.y1 <= box.y1, note.get_text()
+            y = ax.transData.inverted().transform(((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2))[1]
+            assert abs(y - rows[drug]) < 0.25, (note.get_text(), drug)
+    ticks = [t.get_text() for t in figs[0].axes[0].get_xticklabels() if t.get_text()]
+    assert ticks and not any("$" in t for t in ticks)
