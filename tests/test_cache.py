@@ -105,6 +105,26 @@ def test_the_build_freezes_its_long_lived_heap_once_loaded_and_at_exit(monkeypat
     assert frozen == [True, True]
 
 
+def test_compiled_templates_are_kept_in_the_doctree_folder_and_follow_their_source(tmp_path):
+    from types import SimpleNamespace
+
+    from jinja2 import DictLoader, Environment, FileSystemBytecodeCache
+
+    sources = {"page.html": "<p>{{ x }}</p>"}
+    app = SimpleNamespace(builder=SimpleNamespace(templates=SimpleNamespace(
+        environment=Environment(loader=DictLoader(sources)))), doctreedir=str(tmp_path / ".doctrees"))
+    cache.cache_templates(app)
+    env = app.builder.templates.environment
+    assert isinstance(env.bytecode_cache, FileSystemBytecodeCache)
+    assert env.get_template("page.html").render(x=1) == "<p>1</p>"
+    assert list((tmp_path / ".doctrees" / "jinja2").iterdir())  # compiled once, kept for the next build
+    sources["page.html"] = "<div>{{ x }}</div>"  # an edited template: a new build compiles it afresh
+    fresh = Environment(loader=DictLoader(sources))
+    app.builder.templates.environment = fresh
+    cache.cache_templates(app)
+    assert fresh.get_template("page.html").render(x=2) == "<div>2</div>"
+
+
 # --- builds on one shared scratch copy ------------------------------------------------------------------------
 
 PAGES = toc_files()
