@@ -92,16 +92,12 @@ def table(results: dict, targets: list[dict]) -> str:
 def fan_out(book: Path) -> dict[str, int]:
     """How many pages of the table of contents read each table of the data package (from their ``book.setup``
     declarations; a page with code but no declaration reads every table). Shows how typical each CSV edit is."""
-    import yaml
-
     from relaxbook.cache import declared_tables, is_notebook
+    from relaxbook.paths import toc_pages
 
-    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part["chapters"]]
-    files += [c["file"] for c in toc.get("chapters", [])]
     package = json.loads((book / "data" / "datapackage.json").read_text(encoding="utf-8"))
     counts = {r["name"]: 0 for r in package["resources"]}
-    for f in files:
+    for f in toc_pages(book):
         text = (book / f"{f}.md").read_text(encoding="utf-8")
         if not is_notebook(text):
             continue

@@ -111,6 +111,11 @@ def characteristics_table(name: str = "tbl-characteristics"):
                  cite_cols=("source_key",), max_rows=render.LIST_ROWS, source="data/studies.csv")
 
 
+def short_reason(reason) -> str:
+    """The head of an exclusion reason: 'retracted' from 'retracted (Saudi Pharm J 2020...): ...', NA kept."""
+    return str(reason).split(":")[0].split(" (")[0] if isinstance(reason, str) else "NA"
+
+
 def findings_table(name: str = "tbl-findings"):
     """What each study reported (``data/findings.csv``), as reported, with the study's evidence type and whether
     the book uses it: the findings of excluded studies (retracted, duplicate, not found) are shown for the record
@@ -118,7 +123,7 @@ def findings_table(name: str = "tbl-findings"):
     findings = datapkg.load("findings")
     studies = datapkg.load("studies").set_index("study_id")
     used = studies["inclusion"].where(studies["inclusion"] != "excluded",
-                                      "excluded: " + studies["exclusion_reason"].fillna("NA").str.split(r"[:(]", regex=True).str[0].str.strip())
+                                      "excluded: " + studies["exclusion_reason"].map(short_reason))
     findings = findings.assign(study=findings["study_id"].map(studies["label"]),
                                evidence=findings["study_id"].map(studies["evidence_type"]),
                                used=findings["study_id"].map(used))
@@ -373,7 +378,7 @@ def rob_figure():
         for j, d in enumerate(domains):
             sym, colour = ROB_STYLE[judged[(s, d)]]
             cells.setdefault(colour, []).append((j, i))
-            ax.text(j, i, sym, ha="center", va="center", fontsize=11, fontweight="bold", color="#111111", zorder=3)
+            ax.text(j, i, sym, ha="center", va="center", fontsize=11, fontweight="bold", color="#111111")
     for colour, xy in cells.items():
         ax.scatter(*zip(*xy), s=330, color=colour, edgecolors="#333333", linewidths=0.6)
     ax.set_xticks(range(len(domains)), [d.split(" ", 1)[0] if d != "overall" else "Overall" for d in domains])
@@ -415,7 +420,7 @@ def source_flow_figure():
     """PRISMA-like flow: references in the source -> works identified -> checked -> studies included/excluded."""
     c = flow_counts()
     studies = datapkg.load("studies")
-    reasons = "\n".join(f"{r['label']}: {r['exclusion_reason'].split(':')[0].split(' (')[0]}"
+    reasons = "\n".join(f"{r['label']}: {short_reason(r['exclusion_reason'])}"
                         for _, r in studies[studies["inclusion"] == "excluded"].iterrows())
     nodes = [
         ("refs", f"References in the source guide\nn = {c['flow_refs']}", "step"),

@@ -256,7 +256,7 @@ def forest_axes():
     contrast with its estimate and 95% CI written beside it, rows of one panel on one shared axis (log for RR,
     with plain tick labels)."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    from matplotlib.ticker import FixedLocator, NullLocator
     from matplotlib.transforms import blended_transform_factory
 
     fr = forest_rows()
@@ -279,7 +279,7 @@ def forest_axes():
             ax.set_xscale("log")
             ax.set_xlim(left, right)
             ax.xaxis.set_major_locator(FixedLocator([t for t in RR_TICKS if left <= t <= right]))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+            figures.plain_numbers(ax.xaxis)
             ax.xaxis.set_minor_locator(NullLocator())
         column = blended_transform_factory(ax.transAxes, ax.transData)  # x in the panel's width, y per row
         ax.text(1.03, len(grp) - 0.3, f"{measure} (95% CI)", transform=column, va="bottom", fontsize=9,

@@ -110,7 +110,6 @@ async def _silent(kc, code: str, timeout: float = 120) -> None:
 
 async def _worker(queue: list[Job], kernel_name: str, log) -> None:
     from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
 
     # IPC: Unix sockets in a private temporary folder (absolute: the kernel runs in the notebook's folder), rather
     # than TCP on localhost, which any local user could reach and over which ipykernel warns that code and outputs
@@ -121,41 +120,45 @@ async def _worker(queue: list[Job], kernel_name: str, log) -> None:
         km.ip = os.path.join(sockets, "k")
     try:
         await km.start_kernel(cwd=queue[0].cwd if queue else None)
-    except BaseException:
-        if sockets:
-            shutil.rmtree(sockets, ignore_errors=True)
-        raise
-    kc = km.client()
-    kc.start_channels()
-    try:
-        await kc.wait_for_ready(timeout=60)
-        await _silent(kc, WARM_UP)
-        while queue:
-            job = queue.pop(0)
-            log(job, "Executing notebook in a warm kernel")
-            start = time.perf_counter()
-            try:
-                await _silent(kc, f"import relaxbook.executor; relaxbook.executor.reset_kernel({job.cwd!r})")
-                client = NotebookClient(job.nb, km=km, timeout=job.timeout, allow_errors=False, record_timing=False,
-                                        kernel_name=kernel_name)
-                client.kc = kc
-                await client.async_execute()
-            except Exception as exc:  # noqa: BLE001 - any failure: leave the notebook to myst-nb
-                job.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
-                if not await km.is_alive():
-                    await km.restart_kernel(now=True)
-                    await kc.wait_for_ready(timeout=60)
-                    await _silent(kc, WARM_UP)
-            else:
-                job.done = True
-            job.seconds = time.perf_counter() - start
-            log(job, f"Executed notebook in {job.seconds:.2f} seconds" if job.done
-                else f"Failed in a warm kernel ({job.error}); myst-nb will run it in a new kernel")
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await _serve(km, kc, queue, kernel_name, log)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
     finally:
-        kc.stop_channels()
-        await km.shutdown_kernel(now=True)
         if sockets:
             shutil.rmtree(sockets, ignore_errors=True)
+
+
+async def _serve(km, kc, queue: list[Job], kernel_name: str, log) -> None:
+    """Run the queued notebooks one after another on the started kernel ``km``/``kc``."""
+    from nbclient import NotebookClient
+
+    await kc.wait_for_ready(timeout=60)
+    await _silent(kc, WARM_UP)
+    while queue:
+        job = queue.pop(0)
+        log(job, "Executing notebook in a warm kernel")
+        start = time.perf_counter()
+        try:
+            await _silent(kc, f"import relaxbook.executor; relaxbook.executor.reset_kernel({job.cwd!r})")
+            client = NotebookClient(job.nb, km=km, timeout=job.timeout, allow_errors=False, record_timing=False,
+                                    kernel_name=kernel_name)
+            client.kc = kc
+            await client.async_execute()
+        except Exception as exc:  # noqa: BLE001 - any failure: leave the notebook to myst-nb
+            job.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+            if not await km.is_alive():
+                await km.restart_kernel(now=True)
+                await kc.wait_for_ready(timeout=60)
+                await _silent(kc, WARM_UP)
+        else:
+            job.done = True
+        job.seconds = time.perf_counter() - start
+        log(job, f"Executed notebook in {job.seconds:.2f} seconds" if job.done
+            else f"Failed in a warm kernel ({job.error}); myst-nb will run it in a new kernel")
 
 
 def schedule_key(job: Job) -> tuple:

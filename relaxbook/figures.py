@@ -51,6 +51,13 @@ def png(fig) -> "Image":
     return Image(data=buf.getvalue(), format="png")
 
 
+def plain_numbers(axis) -> None:
+    """Tick labels of a (log) axis as plain numbers: 0.5, 1, 10, 100 rather than mathtext such as 10^1."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+
+
 def _dot_id(text: str) -> str:
     """A DOT node id for the node named ``text``: letters and digits only. The text itself is the label. (graphviz
     reads ``a:b`` in an edge as node ``a``, port ``b``: ids taken from data such as "Period 1: baclofen" created

@@ -12,3 +12,12 @@ ROOT = Path(os.environ.get("RELAXBOOK_ROOT") or Path(__file__).resolve().parent.
 DATA = ROOT / "data"
 BIB = ROOT / "references.bib"
 PACKAGE = DATA / "datapackage.json"
+
+
+def toc_pages(root: Path = ROOT) -> list[str]:
+    """Every page listed in ``_toc.yml`` under ``root`` (the root page first), as paths without suffix."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part["chapters"]]
+    return files + [c["file"] for c in toc.get("chapters", [])]

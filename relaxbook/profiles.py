@@ -192,7 +192,6 @@ def dose_figure():
     """Labelled usual range (bar) and maximum (tick) per drug, with the study arms' daily doses overlaid: one marker
     pair per distinct dose range and flag, labelled "xN" when N arms share it (readable at any number of arms)."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
     from matplotlib.transforms import blended_transform_factory
 
     lab = label_ranges()
@@ -228,7 +227,7 @@ def dose_figure():
     ax.set_yticks(range(len(lab)), lab["drug_id"])
     ax.set_ylim(len(lab) - 0.35, -0.6)  # top to bottom; study doses sit just below their drug's row
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))  # 10, 100, 1000 rather than 10^1 ...
+    figures.plain_numbers(ax.xaxis)
     ax.set_xlabel("daily dose, mg/day (log scale)")
     return figures.png(fig)
 
