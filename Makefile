@@ -86,6 +86,9 @@ $(VNU): package.json package-lock.json
 	cd $(NODE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# make test leaves no process behind: its builds (and the tests', see tests/conftest.py) shut their kernels down rather
+# than keep them warm for the next build (relaxbook/executor.py)
+test: export RELAXBOOK_KERNEL_TTL ?= 0
 test: $(SITE_STAMP) $(PDF) $(VNU) ## Run the whole test suite (data, build, site, HTML, accessibility, browser)
 	$(BIN)/python -m pytest
 

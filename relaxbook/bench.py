@@ -162,10 +162,16 @@ def run(cmd: list[str], book: Path, check: bool = True) -> dict:
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=book, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     root, peak = psutil.Process(proc.pid), 0
+    leases = book / "_build" / ".jupyter_cache" / "kernels"
+    from relaxbook.executor import leased_pids
+
     while proc.poll() is None:
         try:
-            rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
-            peak = max(peak, rss)
+            # kernels kept warm from an earlier build are not the build's children: count them through their leases
+            tree = {p.pid: p for p in [root, *root.children(recursive=True)]}
+            for pid in set(leased_pids(leases)) - set(tree):
+                tree[pid] = psutil.Process(pid)
+            peak = max(peak, sum(p.memory_info().rss for p in tree.values()))
         except psutil.Error:
             pass
         time.sleep(0.1)

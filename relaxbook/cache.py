@@ -271,7 +271,9 @@ def _execute(app, env, docnames) -> None:
         job.cost = last.get(str(env.doc2path(job.key)), (None, None))[1]
     logger.info(f"executing {len(jobs)} page(s) on {workers} warm kernel(s) [relaxbook]")
     log = lambda job, msg: logger.info(f"{env.doc2path(job.key)}: {msg} [relaxbook]")  # noqa: E731
-    for job in executor.run(jobs, workers, log):
+    # kernels are kept warm for the next build in the cache's folder (so `rm -rf _build` ends them too)
+    leases = Path(config.execution_cache_path or ".jupyter_cache").resolve() / "kernels"
+    for job in executor.run(jobs, workers, log, registry=leases):
         if job.done:
             cache.cache_notebook_bundle(CacheBundleIn(job.nb, str(env.doc2path(job.key)),
                                                       data={"execution_seconds": job.seconds}),

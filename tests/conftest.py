@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 EXECUTED = ROOT / "_build" / "jupyter_execute"
 BIN = Path(sys.executable).parent
+# Builds in the tests shut their kernels down when they end (relaxbook.executor keeps them warm for 600 s by default):
+# the suite leaves no process behind. Tests of the warm hand-over between builds set a time of their own.
+os.environ.setdefault("RELAXBOOK_KERNEL_TTL", "0")
 CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if Path(p).exists()), None)
 
 
@@ -39,6 +42,23 @@ def site() -> Path:
 def pages(site) -> dict[str, str]:
     """HTML of every page in the table of contents, by toc path."""
     return {f: (site / f"{f}.html").read_text(encoding="utf-8") for f in toc_files()}
+
+
+def ends_within(pid: int, seconds: float) -> bool:
+    """True once process ``pid`` has ended (or is a zombie) within ``seconds``."""
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def copy_repo(dest: Path) -> Path:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT, copy_repo, toc_files
-from relaxbook import cache
+from conftest import BIN, ROOT, copy_repo, ends_within, toc_files
+from relaxbook import cache, executor
 
 # --- unit tests (no build) -----------------------------------------------------------------------------------
 
@@ -129,17 +130,21 @@ def test_compiled_templates_are_kept_in_the_doctree_folder_and_follow_their_sour
 
 PAGES = toc_files()
 LAST_READ: set[str] = set()  # the pages Sphinx re-read in the last build()
+LAST_LOG: list[str] = [""]  # the last build()'s log
+KEEP = "120"  # these builds hand their kernels on to the next one, as a maintainer's builds do (default 600 s)
 
 
 def build(book: Path, strict: bool = True, warm: set[str] | None = None, **environ: str) -> set[str]:
     """Build the scratch book; return the pages whose notebook was executed (from the build log: myst-nb's line
     or relaxbook.executor's). ``warm``: the pages that must have run on a warm kernel (relaxbook.executor)."""
-    env = dict(os.environ, RELAXBOOK_ROOT=str(book), PYTHONPATH=str(book), **environ)  # kernels import the copy
+    env = dict(os.environ, RELAXBOOK_ROOT=str(book), PYTHONPATH=str(book), RELAXBOOK_KERNEL_TTL=KEEP,
+               **environ)  # kernels import the copy
     cmd = [str(BIN / "jupyter-book"), "build", ".", "-n", "-W", "--keep-going"] + (["--all"] if strict else [])
     result = subprocess.run(cmd, cwd=book, env=env, capture_output=True, text=True, timeout=600)
     log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # no colour codes
     assert result.returncode == 0, log[-3000:]
     page = lambda p: Path(p).resolve().relative_to(book.resolve()).as_posix()  # noqa: E731
+    LAST_LOG[0] = log
     LAST_READ.clear()
     LAST_READ.update(re.findall(r"reading sources\.\.\. \S*\[ *\d+%\] \S*?([\w/-]+)", log))
     if warm is not None:
@@ -164,7 +169,11 @@ def edit(path: Path, old: str, new: str, keep_mtime: bool = False) -> None:
 def book(tmp_path_factory):
     book = copy_repo(tmp_path_factory.mktemp("cache") / "book")
     assert build(book, warm=set(PAGES)) == set(PAGES), "a cold build executes every page, on warm kernels"
-    return book
+    yield book
+    leases = book / "_build" / ".jupyter_cache" / "kernels"
+    pids = executor.leased_pids(leases)
+    shutil.rmtree(leases, ignore_errors=True)  # their watchdogs end the kept kernels
+    assert all(ends_within(pid, 10) for pid in pids)
 
 
 def test_nothing_changed_executes_nothing(book):
@@ -184,6 +193,7 @@ def test_csv_edit_reexecutes_only_the_pages_that_read_it_and_shows_the_new_value
         assert new in after[page] and old not in after[page], page
     # pages that read the table but do not show the edited cell were executed, found unchanged and not re-read
     assert LAST_READ == set(showing) < executed
+    assert "(kept from an earlier build)" in LAST_LOG[0]  # the cold build's kernels, still warm
     assert all(after[p] == before[p] for p in executed - set(showing))
 
 

@@ -7,6 +7,7 @@ import json
 import nbformat
 import pytest
 
+from conftest import ends_within
 from relaxbook import executor
 
 
@@ -70,7 +71,7 @@ def test_warm_kernels_talk_over_private_unix_sockets_and_leave_nothing_behind(tm
     before = set(Path(tempfile.gettempdir()).glob("relaxbook-kernel-*"))
     probe = notebook("from ipykernel.kernelapp import IPKernelApp\nimport os, stat\napp = IPKernelApp.instance()\n"
                      "print(app.transport, os.path.isabs(app.ip),\n"
-                     "      oct(stat.S_IMODE(os.stat(os.path.dirname(app.ip)).st_mode)))")
+                     "      oct(stat.S_IMODE(os.stat(os.path.dirname(app.ip)).st_mode) & 0o777))")
     job = executor.Job("probe", probe, str(tmp_path))
     executor.run([job], n_workers=1)
     assert job.done, job.error
@@ -119,3 +120,118 @@ def test_runs_when_the_caller_already_has_an_event_loop(tmp_path):
     thread.start()
     thread.join()
     assert job.done and text_output(job.nb.cells[0]) == "42\n"
+
+
+# --- kernels kept warm between builds (leases) ----------------------------------------------------------------
+
+PID = "import os\nprint(os.getpid())"
+
+
+def kernel_pid(registry, keep, **env) -> tuple[int, list[str]]:
+    """Run one notebook that prints its kernel's pid, with leases in ``registry``; the pid and the log lines."""
+    job, seen = executor.Job("pid", notebook(PID), str(registry.parent)), []
+    executor.run([job], n_workers=1, log=lambda j, msg: seen.append(msg), registry=registry, keep=keep)
+    assert job.done, job.error
+    return int(text_output(job.nb.cells[0])), seen
+
+
+def test_a_kernel_kept_warm_is_taken_over_by_the_next_run_and_ends_with_its_lease_folder(tmp_path):
+    import shutil
+    import stat
+
+    registry = tmp_path / "kernels"
+    first, log1 = kernel_pid(registry, keep=60)
+    leases = list(registry.glob("*.json"))
+    assert len(leases) == 1 and executor.leased_pids(registry) == [first]
+    assert stat.S_IMODE(registry.stat().st_mode) == 0o700 and stat.S_IMODE(leases[0].stat().st_mode) == 0o600
+    second, log2 = kernel_pid(registry, keep=60)
+    assert second == first  # the same process: no kernel start, no imports again
+    assert "kept from an earlier build" in log2[0] and "kept from an earlier build" not in log1[0]
+    shutil.rmtree(registry)  # rm -rf _build
+    assert ends_within(first, 10)
+
+
+def test_with_no_time_to_keep_the_kernel_ends_with_the_run(tmp_path):
+    pid, _ = kernel_pid(tmp_path / "kernels", keep=0)
+    assert ends_within(pid, 10) and not list((tmp_path / "kernels").iterdir())
+
+
+def test_an_idle_kernel_ends_itself_when_its_time_is_up(tmp_path):
+    pid, _ = kernel_pid(tmp_path / "kernels", keep=1)
+    assert ends_within(pid, 15)
+    assert not list((tmp_path / "kernels").glob("*.json"))  # its lease is gone too: nobody takes it over
+
+
+def test_a_kernel_started_under_another_environment_is_not_taken_over_but_shut_down(tmp_path, monkeypatch):
+    registry = tmp_path / "kernels"
+    old, _ = kernel_pid(registry, keep=60)
+    monkeypatch.setenv("RELAXBOOK_TEST_SETTING", "changed")  # kernels inherit the environment: it is part of the key
+    new, _ = kernel_pid(registry, keep=0)
+    assert new != old and ends_within(old, 10) and ends_within(new, 10)
+
+
+def test_a_kernel_another_build_holds_is_left_to_it(tmp_path):
+    import fcntl
+    import os
+
+    registry = tmp_path / "kernels"
+    held, _ = kernel_pid(registry, keep=60)
+    fd = os.open(next(registry.glob("*.json")), os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a running build does
+    try:
+        other, _ = kernel_pid(registry, keep=0)
+        assert other != held and ends_within(other, 10)
+        assert not ends_within(held, 1.5)  # the held kernel is not touched
+    finally:
+        os.close(fd)
+    executor.run([executor.Job("pid", notebook(PID), str(tmp_path))], 1, registry=registry, keep=0)
+    assert ends_within(held, 10)
+
+
+def test_kept_kernels_do_not_hold_the_output_pipe_of_the_build_that_started_them(tmp_path):
+    """`make book | tee` and CI runners wait for every writer of the pipe: a build must not hand its stdout on."""
+    import subprocess
+    import sys
+
+    registry = tmp_path / "kernels"
+    code = ("import nbformat, sys\nfrom relaxbook import executor\nnb = nbformat.v4.new_notebook()\n"
+            "nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'P', 'language': 'python'}\n"
+            "nb.cells = [nbformat.v4.new_code_cell('print(1)')]\n"
+            f"executor.run([executor.Job('x', nb, {str(tmp_path)!r})], 1, registry={str(registry)!r}, keep=60)\n"
+            "print('built')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "built", out.stderr
+    pids = executor.leased_pids(registry)
+    assert len(pids) == 1 and not ends_within(pids[0], 0.5)  # the kernel lives on, yet the pipe was closed
+    executor.run([executor.Job("pid", notebook(PID), str(tmp_path))], 1, registry=registry, keep=0)
+    assert ends_within(pids[0], 10)
+
+
+def test_a_lease_lapses_when_gone_or_idle_past_its_time_never_while_held(tmp_path):
+    import fcntl
+    import os
+    import time
+
+    lease = tmp_path / "k.json"
+    assert executor.lease_lapsed(str(lease), 60)  # no file
+    lease.write_text("{}")
+    assert not executor.lease_lapsed(str(lease), 60)  # let go just now
+    old = time.time() - 120
+    os.utime(lease, (old, old))
+    fd = os.open(lease, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    assert not executor.lease_lapsed(str(lease), 60) and lease.exists()  # held by a build
+    os.close(fd)
+    assert executor.lease_lapsed(str(lease), 60) and not lease.exists()  # idle past its time: removed
+
+
+@pytest.mark.parametrize("setting, expected", [("", executor.TTL_DEFAULT), ("0", 0.0), ("2.5", 2.5)])
+def test_time_to_keep_kernels(monkeypatch, setting, expected):
+    monkeypatch.setenv("RELAXBOOK_KERNEL_TTL", setting)
+    assert executor.ttl() == expected
+
+
+def test_a_bad_time_to_keep_kernels_is_named(monkeypatch):
+    monkeypatch.setenv("RELAXBOOK_KERNEL_TTL", "ten minutes")
+    with pytest.raises(SystemExit, match="RELAXBOOK_KERNEL_TTL must be a number of seconds, not 'ten minutes'"):
+        executor.ttl()
