@@ -242,3 +242,37 @@ def test_editing_build_machinery_reexecutes_nothing(book):
         path = book / "relaxbook" / name
         path.write_text(path.read_text() + "\n# not imported by any chapter\n")
     assert build(book) == set()
+
+
+def test_formatted_bib_entries_are_kept_for_the_next_build_and_formatted_afresh_when_the_entry_changes(monkeypatch):
+    from types import SimpleNamespace
+
+    from pybtex.database import parse_string
+    from pybtex.plugin import find_plugin
+    from pybtex.style.formatting.alpha import Style as AlphaStyle
+
+    from relaxbook import sphinxext
+
+    sphinxext._register_bib_style()
+    style = find_plugin("pybtex.style.formatting", "relaxbook")()
+    calls = []
+    real = AlphaStyle.format_entry
+    monkeypatch.setattr(AlphaStyle, "format_entry", lambda self, *a, **k: calls.append(a[1].key) or real(self, *a, **k))
+    bib = "@article{k1, author={Roe, Ann}, title={One}, journal={J}, year={2001}}"
+
+    def build(text, env):  # one build: restore, format the entry (newly parsed, as after a restart), keep
+        sphinxext._restore_formatted(SimpleNamespace(env=env))
+        entry = parse_string(text, "bibtex").entries["k1"]
+        out = style.format_entry("k1", entry).text.render_as("text")
+        sphinxext._keep_formatted(None, env)
+        return out
+
+    env = SimpleNamespace()
+    first = build(bib, env)
+    assert calls == ["k1"] and "One" in first
+    assert build(bib, env) == first and calls == ["k1"]  # the next build: kept, not formatted again
+    edited = build(bib.replace("{One}", "{Two}"), env)
+    assert "Two" in edited and calls == ["k1", "k1"]  # an edited entry is formatted afresh
+    env.relaxbook_bib["salt"] = "another version of the formatting code"
+    build(bib.replace("{One}", "{Two}"), env)
+    assert calls == ["k1", "k1", "k1"]  # kept entries of other code are dropped
