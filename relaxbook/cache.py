@@ -25,36 +25,42 @@ import ast
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-SETUP_CALL = re.compile(r"\bbook\.setup\(([^)]*)\)")
+from relaxbook.datapkg import CODE_CELL, declared_specs, declared_tables, page_code  # noqa: F401 (re-exported)
+
 CELL_MARK = "# relaxbook.cache inputs:"
-CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.M | re.S)
 DYNAMIC = {"__import__", "import_module", "exec", "eval"}
-CELL_OPTION = re.compile(r"^:[\w-]+:.*\n", re.M)
 
 
-def declared_tables(text: str) -> list[str] | None:
-    """Table names of the page's ``book.setup(...)`` call(s); None when the page has no such call."""
-    calls = SETUP_CALL.findall(text)
-    if not calls:
-        return None
-    names: list[str] = []
-    for args in calls:
-        names += [a.value for a in ast.parse(f"f({args})").body[0].value.args
-                  if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-    return names
+@dataclass(frozen=True)
+class TableView:
+    """An input that is part of a table: the rows and columns a page's view shows (``relaxbook.datapkg.View``).
+    The page depends on that part only: an edit elsewhere in the file does not re-run it."""
+    path: Path
+    view: object  # datapkg.View
+
+    @property
+    def name(self) -> str:
+        return f"{self.path.name}:{self.view}"
+
+    def resolve(self) -> Path:
+        return self.path.resolve()
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def content_hash(self) -> str:
+        from relaxbook.datapkg import view_rows
+
+        return hashlib.sha256(json.dumps(view_rows(self.view)).encode()).hexdigest()
 
 
 def is_notebook(text: str) -> bool:
     """A MyST text notebook: front matter with a kernelspec (otherwise myst-nb never executes it)."""
     return text.startswith("---") and re.search(r"^kernelspec:", text.split("\n---", 1)[0], re.M) is not None
-
-
-def page_code(text: str) -> str:
-    """The code cells of a MyST text notebook, without their ``:option:`` lines."""
-    return "\n".join(CELL_OPTION.sub("", body) for body in CODE_CELL.findall(text))
 
 
 @lru_cache(maxsize=512)  # a build asks about each helper module once per page
@@ -113,13 +119,36 @@ def dependencies(text: str, bibfiles=()) -> list[Path]:
     import relaxbook
     from relaxbook import paths
 
+    from relaxbook.datapkg import parse_view
+
     by_name = table_paths(paths.PACKAGE.read_text(encoding="utf-8"))
-    names = declared_tables(text)
-    tables = sorted(by_name.values()) if names is None else sorted({by_name[n] for n in names if n in by_name})
+    specs = declared_specs(text)
+    if specs is None:
+        tables = [paths.DATA / t for t in sorted(by_name.values())]
+    else:
+        views = {}
+        for spec in specs:
+            view = _view(parse_view, spec)
+            if view.table in by_name:
+                whole = view.columns is None and view.key is None
+                views[view.table] = paths.DATA / by_name[view.table] if whole else \
+                    TableView(paths.DATA / by_name[view.table], view)
+        tables = [views[t] for t in sorted(views)]
     helper = helper_closure(text, Path(relaxbook.__file__).resolve().parent)
     bibs = dict.fromkeys([paths.BIB.resolve(), *(Path(b).resolve() for b in bibfiles)])
     cff = [paths.ROOT / "CITATION.cff"] if any(p.stem == "site" for p in helper) else []
-    return [paths.PACKAGE, paths.ROOT / "requirements.lock", *cff, *bibs, *helper, *(paths.DATA / t for t in tables)]
+    return [paths.PACKAGE, paths.ROOT / "requirements.lock", *cff, *bibs, *helper, *tables]
+
+
+def _view(parse, spec: str):
+    """The view ``spec`` declares; an invalid one (the chapter fails when it runs, naming it) counts as its whole
+    table, or as every table when not even the table can be told."""
+    from relaxbook.datapkg import DataError, View, spec_table
+
+    try:
+        return parse(spec)
+    except DataError:
+        return View(spec_table(spec))
 
 
 def digest(files, memo: dict | None = None) -> str:
@@ -128,7 +157,10 @@ def digest(files, memo: dict | None = None) -> str:
     total = hashlib.sha256()
     for f in files:
         if f not in memo:
-            memo[f] = hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else "missing"
+            if isinstance(f, TableView):
+                memo[f] = f.content_hash() if f.exists() else "missing"
+            else:
+                memo[f] = hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else "missing"
         total.update(f"{f.name}:{memo[f]}\n".encode())
     return total.hexdigest()[:20]
 

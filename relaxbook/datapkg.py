@@ -315,24 +315,142 @@ def check_retracted_support(tables: dict[str, list[dict]], package: dict | None 
     return problems
 
 
-_declared: set[str] | None = None
+# --- what a chapter may read: declared tables and views ------------------------------------------------------
+
+_VIEW = re.compile(r"^(?P<table>\w+)(?:\[(?P<columns>[^\]]*)\])?(?:\s+where\s+(?P<key>\w+)\s+in\s+(?P<other>\w+))?$")
+_SETUP_CALL = re.compile(r"\bbook\.setup\(([^)]*)\)")
 
 
-def declare(names) -> None:
-    """Declare the tables a chapter reads (called by ``book.setup``). Loading any other table then fails, so the
-    declaration in each chapter's first cell is a complete, checked list of its data dependencies."""
+@dataclass(frozen=True)
+class View:
+    """What a chapter sees of one table: the whole table, or some of its columns (``studies[study_id,label]``),
+    optionally only the rows whose ``key`` occurs in table ``other``'s column of that name
+    (``studies[study_id,label] where study_id in outcome_stats``). The chapter is re-executed only when what it
+    sees changes, and it cannot see more: :func:`load` returns exactly the view."""
+    table: str
+    columns: tuple[str, ...] | None = None
+    key: str | None = None
+    other: str | None = None
+
+    def __str__(self) -> str:
+        cols = f"[{','.join(self.columns)}]" if self.columns is not None else ""
+        return self.table + cols + (f" where {self.key} in {self.other}" if self.key else "")
+
+
+def parse_view(spec: str, package: dict | None = None) -> View:
+    """The :class:`View` a ``book.setup`` argument declares, checked against the schemas; :class:`DataError`
+    naming the table file and column when it asks for a table, column or key that does not exist."""
+    match = _VIEW.match(spec.strip())
+    if not match:
+        raise DataError([Problem(_rel(paths.PACKAGE), None, None, "view",
+                                 f"book.setup('{spec}'): expected 'table', 'table[col,...]' or "
+                                 "'table[col,...] where key in other_table'")])
+    package = package or descriptor()
+    res = resource(match["table"], package)
+    fields = {fd["name"]: fd for fd in res["schema"]["fields"]}
+    where = _rel(paths.DATA / res["path"])
+    columns = None
+    if match["columns"] is not None:
+        columns = tuple(c.strip() for c in match["columns"].split(",") if c.strip())
+        for col in columns:
+            if col not in fields:
+                raise DataError([Problem(where, None, col, "view", f"book.setup('{spec}'): {match['table']} has no "
+                                         f"column '{col}' (columns: {', '.join(fields)})")])
+    if match["key"]:
+        other = resource(match["other"], package)
+        other_fields = {fd["name"]: fd for fd in other["schema"]["fields"]}
+        for table, flds, file in ((match["table"], fields, where),
+                                  (match["other"], other_fields, _rel(paths.DATA / other["path"]))):
+            if match["key"] not in flds:
+                raise DataError([Problem(file, None, match["key"], "view",
+                                         f"book.setup('{spec}'): {table} has no column '{match['key']}'")])
+            if flds[match["key"]].get("type", "string") != "string":
+                raise DataError([Problem(file, None, match["key"], "view",
+                                         f"book.setup('{spec}'): rows can be chosen by a text column only")])
+    return View(match["table"], columns, match["key"], match["other"])
+
+
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.M | re.S)
+CELL_OPTION = re.compile(r"^:[\w-]+:.*\n", re.M)
+
+
+def page_code(text: str) -> str:
+    """The code cells of a MyST text notebook, without their ``:option:`` lines."""
+    return "\n".join(CELL_OPTION.sub("", body) for body in CODE_CELL.findall(text))
+
+
+def declared_specs(text: str) -> list[str] | None:
+    """The arguments of a page's ``book.setup(...)`` call(s), read from its code cells only (the prose may show
+    such a call); None when the page has no such call."""
+    return declared_views(page_code(text) if CODE_CELL.search(text) else text)
+
+
+def declared_tables(text: str) -> list[str] | None:
+    """Table names of a page's ``book.setup(...)`` call(s), views included; None when the page has no such call."""
+    specs = declared_specs(text)
+    return None if specs is None else [spec_table(spec) for spec in specs]
+
+
+def spec_table(spec: str) -> str:
+    """The table a ``book.setup`` argument names: ``studies`` of ``studies[label] where ...``."""
+    return re.split(r"[\[\s]", spec.strip(), maxsplit=1)[0]
+
+
+def declared_views(source: str) -> list[str] | None:
+    """The arguments of the ``book.setup(...)`` call(s) in a page's source, unparsed (None: no call). They must be
+    string literals: anything else raises ValueError, so the declaration can be read without running the page."""
+    import ast
+
+    calls = _SETUP_CALL.findall(source)
+    if not calls:
+        return None
+    specs: list[str] = []
+    for args in calls:
+        for arg in ast.parse(f"f({args})", mode="eval").body.args:
+            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+                raise ValueError(f"book.setup(...) takes table names or views as string literals, got "
+                                 f"{ast.unparse(arg)}")
+            specs.append(arg.value)
+    return specs
+
+
+def view_rows(view: View) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of ``view`` as the CSV's text (no pandas), for hashing what a chapter sees. A row is
+    kept when its key's text occurs in the other table: at least every row :func:`load` keeps."""
+    res = resource(view.table)
+    header, rows, _ = _read_rows(paths.DATA / res["path"])
+    if view.key:
+        other_header, other_rows, _ = _read_rows(paths.DATA / resource(view.other)["path"])
+        at = other_header.index(view.key) if view.key in other_header else None
+        keys = {r[at] for r in other_rows if at is not None and at < len(r)}
+        col = header.index(view.key) if view.key in header else None
+        rows = [r for r in rows if col is not None and col < len(r) and r[col] in keys]
+    if view.columns is not None:
+        at = [header.index(c) if c in header else None for c in view.columns]
+        header = list(view.columns)
+        rows = [[r[i] if i is not None and i < len(r) else None for i in at] for r in rows]
+    return header, rows
+
+
+_declared: dict[str, View] | None = None
+
+
+def declare(specs) -> None:
+    """Declare the tables (or views of them) a chapter reads (called by ``book.setup``). Loading any other table
+    then fails and a view's table loads as the view, so the declaration in each chapter's first cell is a
+    complete, checked list of its data dependencies."""
     global _declared
     package = descriptor()
-    for name in names:
-        resource(name, package)
-    _declared = set(names)
+    views = [parse_view(spec, package) for spec in specs]
+    _declared = {v.table: v for v in views}
 
 
 _loaded: dict[tuple, object] = {}  # validated tables, keyed by everything their content depends on
 
 
 def load(name: str):
-    """The table ``name`` as a pandas DataFrame with schema types; NA stays missing (``pd.NA``).
+    """The table ``name`` as a pandas DataFrame with schema types; NA stays missing (``pd.NA``). When the chapter
+    declared a :class:`View` of it, exactly that view (its columns; its rows, renumbered from 0).
 
     Raises :class:`DataError` naming file, row and column when the table breaks its schema, or when a chapter reads
     a table it did not declare in ``book.setup(...)``. A table is validated once per content of its file, schema
@@ -352,7 +470,26 @@ def load(name: str):
     memo_key = (name, json.dumps(res, sort_keys=True), content, hash(frozenset(bib_keys)))
     if memo_key not in _loaded:
         _loaded[memo_key] = _frame(res, bib_keys)
-    return _loaded[memo_key].copy()
+    view = (_declared or {}).get(name)
+    if view is None or (view.columns is None and view.key is None):
+        return _loaded[memo_key].copy()
+    df = _loaded[memo_key]
+    if view.key:
+        other = _loaded_full(view.other)
+        df = df[df[view.key].isin(other[view.key].dropna())]
+    if view.columns is not None:
+        df = df[list(view.columns)]
+    return df.reset_index(drop=True).copy()
+
+
+def _loaded_full(name: str):
+    """Table ``name`` whole, whatever the chapter declared of it (a view's rows are chosen by another table)."""
+    global _declared
+    saved, _declared = _declared, None
+    try:
+        return load(name)
+    finally:
+        _declared = saved
 
 
 def checked_rows(res: dict, bib_keys: set[str] | None = None) -> list[dict]:

@@ -18,7 +18,6 @@
 """
 from __future__ import annotations
 
-import ast
 import csv
 import html
 import io
@@ -45,21 +44,11 @@ NUMERIC_TYPES = {"integer", "number", "year", "boolean", "date", "datetime", "ti
 
 # --- declared tables -----------------------------------------------------------------------------------------
 
-_SETUP = re.compile(r"book\.setup\((?P<args>[^)]*)\)")
-
-
 def declared_tables(source: str) -> list[str] | None:
-    """The table names passed to the first ``book.setup(...)`` call in a page's source (None: no call)."""
-    match = _SETUP.search(source)
-    if not match:
-        return None
-    call = ast.parse(match.group(0).replace("book.", "", 1), mode="eval").body
-    names = []
-    for arg in call.args:
-        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-            raise ValueError(f"book.setup(...) takes table names as string literals, got {ast.unparse(arg)}")
-        names.append(arg.value)
-    return names
+    """The table names passed to the ``book.setup(...)`` call in a page's source, views included (None: no call)."""
+    from relaxbook.datapkg import declared_tables as names
+
+    return names(source)
 
 
 # --- spreadsheet-safe CSVs -----------------------------------------------------------------------------------

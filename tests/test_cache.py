@@ -29,10 +29,35 @@ def test_only_pages_with_a_kernelspec_are_notebooks():
     assert not cache.is_notebook("# no front matter\n")
 
 
-def setup_tables(page: str) -> set[str]:
-    """Independent of relaxbook.cache: the quoted names in the page's book.setup(...) call."""
+SPEC = re.compile(r'"([a-z_]+)(\[[a-z_,]*\])?(?: where ([a-z_]+) in ([a-z_]+))?"')
+
+
+def setup_views(page: str) -> dict[str, tuple]:
+    """Independent of relaxbook: table -> (columns or None, key, other table) from the page's book.setup(...)."""
     call = re.search(r"book\.setup\(([^)]*)\)", (ROOT / f"{page}.md").read_text()).group(1)
-    return set(re.findall(r'"([a-z_]+)"', call))
+    return {t: (cols[1:-1].split(",") if cols else None, key or None, other or None)
+            for t, cols, key, other in SPEC.findall(call)}
+
+
+def setup_tables(page: str) -> set[str]:
+    return set(setup_views(page))
+
+
+def sees(page: str, table: str, row_key: str, column: str) -> bool:
+    """Independent of relaxbook: does the page's declaration show that cell (the row whose first column is
+    ``row_key``)?"""
+    import csv
+
+    if table not in setup_views(page):
+        return False
+    cols, key, other = setup_views(page)[table]
+    if cols is not None and column not in cols:
+        return False
+    if key:
+        rows = {r[next(iter(r))]: r for r in csv.DictReader(open(ROOT / "data" / f"{table}.csv", encoding="utf-8"))}
+        referenced = {r[key] for r in csv.DictReader(open(ROOT / "data" / f"{other}.csv", encoding="utf-8"))}
+        return rows[row_key][key] in referenced
+    return True
 
 
 @pytest.mark.parametrize("page", toc_files())
@@ -187,7 +212,9 @@ def test_csv_edit_reexecutes_only_the_pages_that_read_it_and_shows_the_new_value
     before = html(book)
     edit(book / "data" / "studies.csv", old, new, keep_mtime=True)
     executed = build(book, strict=False)  # incremental, and the file's mtime did not change
-    assert executed == {p for p in PAGES if "studies" in setup_tables(p)}
+    # pages that read studies whole or through a view that shows this label; a view without it does not re-run
+    assert executed == {p for p in PAGES if sees(p, "studies", "roussan1985", "label")}
+    assert {p for p in PAGES if "studies" in setup_tables(p)} - executed  # some views leave the label out
     after = html(book)
     for page in showing:
         assert new in after[page] and old not in after[page], page
@@ -195,6 +222,17 @@ def test_csv_edit_reexecutes_only_the_pages_that_read_it_and_shows_the_new_value
     assert LAST_READ == set(showing) < executed
     assert "(kept from an earlier build)" in LAST_LOG[0]  # the cold build's kernels, still warm
     assert all(after[p] == before[p] for p in executed - set(showing))
+
+
+def test_an_edit_inside_a_rows_view_reexecutes_that_page_and_shows_the_new_value(book):
+    """Effects sees the studies that outcome_stats references: editing one of their labels re-runs it."""
+    old, new = "Thiyagarajan et al. 2024,", "Thiyagarajan et al. 2024 (label edited),"
+    assert sees("chapters/effects", "studies", "thiyagarajan2024", "label")
+    edit(book / "data" / "studies.csv", old, new)
+    executed = build(book, strict=False)
+    assert "chapters/effects" in executed
+    assert executed == {p for p in PAGES if sees(p, "studies", "thiyagarajan2024", "label")}
+    assert "Thiyagarajan et al. 2024 (label edited)" in html(book)["chapters/effects"]
 
 
 def test_bib_edit_reexecutes_every_page_and_shows_the_new_entry(book):

@@ -33,7 +33,15 @@ def test_chapter_has_a_stable_label_before_its_title(page):
 def test_chapter_includes_the_notice_and_calls_setup(page):
     text = source(page)
     assert re.search(r"```\{include\} (chapters/)?_notice\.md", text)
-    assert re.search(r"book\.setup\((\"[a-z_]+\"(, )?)*\)", text)
+    assert re.search(r"book\.setup\((\s*\"[^\"]+\",?)*\s*\)", text)
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_every_declared_table_or_view_exists_in_the_data_package(page):
+    from relaxbook import datapkg
+
+    for spec in datapkg.declared_specs(source(page)) or []:
+        datapkg.parse_view(spec)  # raises DataError naming the file and column of what does not exist
 
 
 @pytest.mark.parametrize("page", toc_files())
