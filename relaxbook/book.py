@@ -210,6 +210,7 @@ def guide_references_table(name: str = "tbl-guide-references"):
 
 # --- figures -------------------------------------------------------------------------------------------------
 
+@figures.kept(style=False)
 def pathway_figure(drug_id: str):
     """The pathway of one drug as a diagram image; unverified edges are dashed and labelled."""
     steps = datapkg.load("pathway_steps")
@@ -226,6 +227,7 @@ def pathway_figure(drug_id: str):
     return figures.flow_diagram([(n, n, k) for n, k in nodes.items()], edges)
 
 
+@figures.kept(style=False)
 def workflow_figure():
     steps = datapkg.load("workflow_steps").sort_values("step")
     nodes = {r["node"]: r["kind"] for _, r in steps.iterrows()}
@@ -237,9 +239,9 @@ def workflow_figure():
     return figures.flow_diagram([(n, n, k) for n, k in nodes.items()], edges)
 
 
+@figures.kept()
 def adverse_effects_figure():
     """Bar chart: adverse-effect statements per drug, split by whether a frequency is known."""
-    figures.use_style()
     import matplotlib.pyplot as plt
 
     ae = datapkg.load("adverse_effects")
@@ -258,9 +260,9 @@ def adverse_effects_figure():
     return figures.png(fig)
 
 
+@figures.kept()
 def claim_status_figure():
     """Stacked bars: claims of the guide by verification status per chapter."""
-    figures.use_style()
     import matplotlib.pyplot as plt
 
     claims = datapkg.load("claims")
@@ -361,6 +363,7 @@ ROB_STYLE = {"low": ("+", "#009E73"), "some concerns": ("!", "#E69F00"), "high":
              "not assessable": ("?", "#BBBBBB")}
 
 
+@figures.kept()
 def rob_figure():
     """Traffic-light plot of RoB 2 judgements: symbol and colour per cell, study x domain."""
     import matplotlib.pyplot as plt
@@ -416,6 +419,7 @@ def flow_counts() -> dict[str, int]:
     }
 
 
+@figures.kept(style=False)
 def source_flow_figure():
     """PRISMA-like flow: references in the source -> works identified -> checked -> studies included/excluded."""
     c = flow_counts()

@@ -446,6 +446,39 @@ def declare(specs) -> None:
 
 
 _loaded: dict[tuple, object] = {}  # validated tables, keyed by everything their content depends on
+_traces: list[list] = []  # open traces (figures.kept): what each load() returned, as (table, view, record)
+
+
+def read_record(name: str, view: str) -> str:
+    """A hash of what :func:`load` returns for table ``name`` in a chapter that declared ``view`` of it (its text,
+    ``str(View)``); "other view" when this chapter declared it otherwise. Reads the CSV text, no pandas."""
+    import hashlib
+
+    if _declared is not None and name not in _declared:
+        return "undeclared"  # load() would refuse it: never let a kept figure hide that
+    declared = (_declared or {}).get(name)
+    if str(declared or View(name)) != view:
+        return "other view"
+    if declared is None or (declared.columns is None and declared.key is None):
+        path = paths.DATA / resource(name)["path"]
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+    return hashlib.sha256(json.dumps(view_rows(declared)).encode()).hexdigest()
+
+
+def open_traces() -> list[list]:
+    return list(_traces)
+
+
+class trace:
+    """``with trace() as reads:`` collects (table, view, record) for every table loaded inside the block."""
+
+    def __enter__(self) -> list:
+        self.reads: list = []
+        _traces.append(self.reads)
+        return self.reads
+
+    def __exit__(self, *exc) -> None:
+        _traces.remove(self.reads)
 
 
 def load(name: str):
@@ -461,6 +494,10 @@ def load(name: str):
 
     res = resource(name)
     path = paths.DATA / res["path"]
+    if _traces:
+        view = str((_declared or {}).get(name) or View(name))
+        for reads in _traces:
+            reads.append((name, view, read_record(name, view)))
     if _declared is not None and name not in _declared:
         raise DataError([Problem(_rel(path), None, None, "undeclared",
                                  f"is read but not declared: add '{name}' to book.setup(...) in this chapter")])

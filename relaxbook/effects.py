@@ -241,6 +241,7 @@ def stats_table(name: str = "tbl-outcome-stats"):
                   "derivation": "How obtained", "source_key": "Source"}, cite_cols=("source_key",))
 
 
+@figures.kept()
 def forest_figure():
     """The forest plot of :func:`forest_rows` (see :func:`forest_axes`)."""
     return figures.png(forest_axes())

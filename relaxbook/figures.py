@@ -27,6 +27,83 @@ STYLE = {
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
+# --- figures drawn once: kept between builds ----------------------------------------------------------------
+
+def kept(style: bool = True):
+    """Decorator for a function that returns a figure image computed from ``datapkg.load`` tables only.
+
+    With ``style`` (matplotlib charts) it applies the book's style first, so every chart has it whatever ran
+    before. Then it returns the image drawn last time, if there is one for the same function and arguments, drawn by
+    the same code (every ``relaxbook`` module), packages (``requirements.lock``), ``datapackage.json`` and
+    ``references.bib``, and every table the function read then still holds what it read (the same view, the same
+    content hash). Otherwise it draws the figure and keeps it, one file per function and arguments, in
+    ``_build/.jupyter_cache/figures`` (a cold build draws everything). An edit to a chapter's code or to a table
+    one figure of the chapter reads then redraws only the figures that need it.
+    """
+    def wrap(fn):
+        import functools
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            if style:
+                use_style()
+            return _kept_call(fn, args, kwargs)
+
+        call.kept = True
+        return call
+    return wrap
+
+
+def _kept_call(fn, args, kwargs):
+    import hashlib
+    import os
+    import pickle
+    import tempfile
+
+    from relaxbook import datapkg, paths
+
+    ident = hashlib.sha256(repr((fn.__module__, fn.__qualname__, args, sorted(kwargs.items()))).encode()).hexdigest()
+    path = paths.ROOT / "_build" / ".jupyter_cache" / "figures" / f"{fn.__name__}-{ident[:20]}.pickle"
+    key = _kept_key()
+    try:
+        entry = pickle.loads(path.read_bytes())
+        if entry["key"] == key and all(datapkg.read_record(name, view) == record
+                                       for name, view, record in entry["reads"]):
+            LAST["hit"] = True
+            for outer in datapkg.open_traces():  # a kept figure drawn inside another depends on what this one read
+                outer.extend(entry["reads"])
+            return entry["image"]
+    except (OSError, EOFError, KeyError, TypeError, ValueError, pickle.UnpicklingError, AttributeError):
+        pass
+    with datapkg.trace() as reads:
+        image = fn(*args, **kwargs)
+    LAST["hit"] = False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as out:
+        pickle.dump({"key": key, "reads": reads, "image": image}, out)
+    os.replace(tmp, path)  # chapters run in parallel: readers see a whole file or none
+    return image
+
+
+LAST = {"hit": None}  # whether the last kept figure was found (tests read it)
+
+
+def _kept_key() -> str:
+    """What every kept figure depends on besides its arguments and the tables it reads."""
+    import hashlib
+    import sys
+    from pathlib import Path
+
+    from relaxbook import paths
+
+    total = hashlib.sha256(sys.version.encode())
+    for f in [*sorted(Path(__file__).resolve().parent.glob("*.py")), paths.PACKAGE, paths.BIB,
+              paths.ROOT / "requirements.lock"]:
+        total.update(f.name.encode() + b"\0" + (f.read_bytes() if f.exists() else b"missing") + b"\0")
+    return total.hexdigest()
+
+
 def use_style() -> None:
     """Apply the book's matplotlib style (call once per chapter)."""
     import matplotlib

@@ -94,6 +94,7 @@ def section_table(section: str, name: str, caption: str):
                  cite_cols=("source_key",))
 
 
+@figures.kept(style=False)
 def structure_figure():
     """RDKit grid of the five structures (free bases), labelled with the INN."""
     from IPython.display import Image
@@ -112,6 +113,7 @@ def structure_figure():
     return Image(data=buf.getvalue(), format="png")
 
 
+@figures.kept()
 def timeline_figure():
     """Regulatory events per drug on a time axis; a decade-precision event is drawn as a span."""
     import matplotlib.pyplot as plt
@@ -173,21 +175,23 @@ def classify_dose(low, high, usual_low, usual_high, maximum) -> str:
     return "within labelled range"
 
 
-def study_doses():
-    """Every drug arm with a daily dose, classified against the label (arms of all studies, as recorded)."""
+def study_doses(with_labels: bool = True):
+    """Every drug arm with a daily dose, classified against the label (arms of all studies, as recorded), with
+    its study's label unless ``with_labels`` is false (then ``studies`` is not read)."""
     import pandas as pd
 
     arms = datapkg.load("arms")
-    studies = datapkg.load("studies").set_index("study_id")
     lab = label_ranges().set_index("drug_id")
     arms = arms[arms["drug_id"].notna()].copy()
     num = lambda x: None if pd.isna(x) else float(x)
-    arms["label"] = arms["study_id"].map(studies["label"])
+    if with_labels:
+        arms["label"] = arms["study_id"].map(datapkg.load("studies").set_index("study_id")["label"])
     arms["flag"] = [classify_dose(num(lo), num(hi), lab.loc[d, "usual_low"], lab.loc[d, "usual_high"], lab.loc[d, "max"])
                     for d, lo, hi in zip(arms["drug_id"], arms["dose_min_mg_per_day"], arms["dose_max_mg_per_day"])]
     return arms
 
 
+@figures.kept()
 def dose_figure():
     """Labelled usual range (bar) and maximum (tick) per drug, with the study arms' daily doses overlaid: one marker
     pair per distinct dose range and flag, labelled "xN" when N arms share it (readable at any number of arms)."""
@@ -195,7 +199,7 @@ def dose_figure():
     from matplotlib.transforms import blended_transform_factory
 
     lab = label_ranges()
-    doses = study_doses()
+    doses = study_doses(with_labels=False)  # the chart shows no study names: a label edit does not redraw it
     doses = doses[doses["flag"] != "dose NA"]
     doses = (doses.groupby(["drug_id", "dose_min_mg_per_day", "dose_max_mg_per_day", "flag"], dropna=False, sort=False)
              .size().reset_index(name="arms"))
@@ -264,7 +268,7 @@ def profile_numbers() -> dict:
     ident = identity()
     out["id_checked"] = int((ident["check"] == "agrees").sum())
     out["id_unchecked"] = int(ident["check"].str.startswith("NA").sum())
-    flags = study_doses()["flag"]
+    flags = study_doses(with_labels=False)["flag"]
     out["dose_above"] = int((flags == "above labelled range").sum())
     out["dose_below"] = int((flags == "below usual range").sum())
     out["dose_arms"] = int((flags != "dose NA").sum())
