@@ -281,7 +281,9 @@ def _execute(app, env, docnames) -> None:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         if not is_notebook(text):
             continue
-        text = _with_hash_cell(app, text)[0]
+        text, _, files = _with_hash_cell(app, text)
+        # a cold build knows no run times: start the chapters that run the most helper code first
+        weight = len(text) + sum(f.stat().st_size for f in files if isinstance(f, Path) and f.suffix == ".py")
         nb = create_nb_reader(str(path), env.myst_config, config, text).read(text)
         if "execution" in nb.metadata or config.metadata_key in nb.metadata or config.execution_in_temp:
             continue  # per-notebook execution settings: left to myst-nb
@@ -289,7 +291,7 @@ def _execute(app, env, docnames) -> None:
             record = cache.match_cache_notebook(nb)
         except KeyError:
             jobs.append(executor.Job(docname, nb, str(path.parent), nb.metadata.get("kernelspec", {}).get(
-                "name", "python3"), config.execution_timeout))
+                "name", "python3"), config.execution_timeout, weight=weight))
             continue
         app._relaxbook_outputs[docname] = outputs_digest(cache.get_cache_bundle(record.pk).nb, package)
     workers = executor.workers(len(jobs))

@@ -74,6 +74,7 @@ class Job:
     kernel_name: str = "python3"
     timeout: int | None = None
     cost: float | None = None  # expected seconds (its last execution), to start the longest first
+    weight: int | None = None  # when its cost is unknown (a cold build): the size of the code it runs, bytes
     seconds: float = 0.0
     error: str | None = None
     done: bool = field(default=False)
@@ -244,6 +245,12 @@ def _retire(lease: Path, fd: int, info: dict | None) -> None:
             os.kill(info["pid"], signal.SIGKILL)
         except ProcessLookupError:
             pass
+    for proc in [p for p in _launched if info and p.pid == info.get("pid")]:  # started here: reap it
+        try:
+            proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - left to the system
+            pass
+        _launched.remove(proc)
     if info and info.get("sockets"):
         shutil.rmtree(info["sockets"], ignore_errors=True)
 
@@ -431,13 +438,13 @@ async def _serve(kernel: Kernel, queue: list[Job], kernel_name: str, log, regist
 
 def schedule_key(job: Job) -> tuple:
     code = sum(len(c.source) for c in job.nb.cells if c.cell_type == "code")
-    return (job.cost is None, -(job.cost or 0.0), -code)
+    return (job.cost is None, -(job.cost or 0.0), -(job.weight if job.weight is not None else code))
 
 
 def run(jobs: list[Job], n_workers: int, log=lambda job, msg: None, registry: str | os.PathLike | None = None,
         keep: float | None = None) -> list[Job]:
     """Execute ``jobs`` on ``n_workers`` warm kernels, longest first (by ``cost``; jobs of unknown cost after, the
-    most code first); returns the jobs, each with ``done`` (outputs now in ``job.nb``), ``seconds`` and, on failure,
+    most code first: ``weight``, else the notebook's code); returns the jobs, each with ``done`` (outputs now in ``job.nb``), ``seconds`` and, on failure,
     ``error``. Kernels are taken over from, and left warm in, ``registry`` for ``keep`` seconds (default
     :func:`ttl`); without a registry they are started for this call only."""
     import asyncio

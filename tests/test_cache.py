@@ -156,6 +156,7 @@ def test_compiled_templates_are_kept_in_the_doctree_folder_and_follow_their_sour
 PAGES = toc_files()
 LAST_READ: set[str] = set()  # the pages Sphinx re-read in the last build()
 LAST_LOG: list[str] = [""]  # the last build()'s log
+COLD_LOG: list[str] = [""]
 KEEP = "120"  # these builds hand their kernels on to the next one, as a maintainer's builds do (default 600 s)
 
 
@@ -194,11 +195,20 @@ def edit(path: Path, old: str, new: str, keep_mtime: bool = False) -> None:
 def book(tmp_path_factory):
     book = copy_repo(tmp_path_factory.mktemp("cache") / "book")
     assert build(book, warm=set(PAGES)) == set(PAGES), "a cold build executes every page, on warm kernels"
+    COLD_LOG[0] = LAST_LOG[0]
     yield book
     leases = book / "_build" / ".jupyter_cache" / "kernels"
     pids = executor.leased_pids(leases)
     shutil.rmtree(leases, ignore_errors=True)  # their watchdogs end the kept kernels
     assert all(ends_within(pid, 10) for pid in pids)
+
+
+def test_a_cold_build_starts_the_chapters_that_run_the_most_helper_code(book):
+    """No run times are known in a cold build: the two chapters with their own big helper module go first."""
+    started = re.findall(r"(\S+)\.md: Executing notebook", COLD_LOG[0])
+    own = {p for p in PAGES if re.search(r"^from relaxbook import .*\b(effects|profiles)\b", (ROOT / f"{p}.md")
+                                          .read_text(), re.M)}
+    assert len(own) == 2 and {Path(p).resolve().relative_to(book.resolve()).as_posix() for p in started[:2]} == own
 
 
 def test_nothing_changed_executes_nothing(book):

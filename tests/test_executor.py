@@ -103,6 +103,8 @@ def test_longest_known_jobs_start_first_then_the_unknown_by_code_size():
             executor.Job("long", notebook("x = 1"), "/", cost=3.0),
             executor.Job("new-big", notebook("x = 1\n" * 50), "/")]
     assert [j.key for j in sorted(jobs, key=executor.schedule_key)] == ["long", "short", "new-big", "new-small"]
+    jobs.append(executor.Job("new-heavy-helpers", notebook("x = 1"), "/", weight=10_000))  # runs a big helper module
+    assert [j.key for j in sorted(jobs, key=executor.schedule_key)][2] == "new-heavy-helpers"
 
 
 def test_runs_when_the_caller_already_has_an_event_loop(tmp_path):
