@@ -223,8 +223,15 @@ def cache_templates(app) -> None:
 
 
 def _builder_inited(app) -> None:
+    import os
+
+    from relaxbook.figures import KEPT_ENV
+
     freeze_heap()
     cache_templates(app)
+    # figures drawn in this build's kernels are kept beside the execution cache (relaxbook.figures.kept)
+    folder = getattr(getattr(app, "config", None), "nb_execution_cache_path", "") or ".jupyter_cache"
+    os.environ[KEPT_ENV] = str(Path(folder).resolve() / "figures")
     app._relaxbook_memo = {}  # file -> content hash, computed once per build
     app._relaxbook_outputs = {}  # docname -> digest of the outputs it will be read with (None: unknown)
     for name in ("relaxbook_inputs", "relaxbook_outputs"):

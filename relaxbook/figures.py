@@ -6,6 +6,8 @@ Output is deterministic (no timestamps in PNG metadata) so rebuilds give the sam
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 STYLE = {
     "figure.facecolor": "white",
@@ -56,14 +58,19 @@ def kept(style: bool = True):
 
 def _kept_call(fn, args, kwargs):
     import hashlib
-    import os
     import pickle
     import tempfile
 
-    from relaxbook import datapkg, paths
+    from IPython.display import Image
 
+    from relaxbook import datapkg
+
+    folder = os.environ.get(KEPT_ENV)
+    if not folder:  # not in a build (a test, a session of one's own): draw, keep nothing
+        LAST["hit"] = None
+        return fn(*args, **kwargs)
     ident = hashlib.sha256(repr((fn.__module__, fn.__qualname__, args, sorted(kwargs.items()))).encode()).hexdigest()
-    path = paths.ROOT / "_build" / ".jupyter_cache" / "figures" / f"{fn.__name__}-{ident[:20]}.pickle"
+    path = Path(folder) / f"{fn.__name__}-{ident[:20]}.pickle"
     key = _kept_key()
     try:
         entry = pickle.loads(path.read_bytes())
@@ -78,6 +85,8 @@ def _kept_call(fn, args, kwargs):
     with datapkg.trace() as reads:
         image = fn(*args, **kwargs)
     LAST["hit"] = False
+    if not (isinstance(image, Image) and image.data):
+        return image  # not an image: nothing to keep
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "wb") as out:
@@ -86,14 +95,17 @@ def _kept_call(fn, args, kwargs):
     return image
 
 
-LAST = {"hit": None}  # whether the last kept figure was found (tests read it)
+LAST = {"hit": None}  # whether the last kept figure was found (None: keeping is off; tests read it)
+# The folder kept figures live in. relaxbook.cache sets it in the build process (the jupyter-cache folder's
+# "figures"), and the kernels inherit it; elsewhere it is unset and nothing is kept, so a test that replaces a
+# drawing function never leaves its fake image where a build would find it.
+KEPT_ENV = "RELAXBOOK_FIGURES"
 
 
 def _kept_key() -> str:
     """What every kept figure depends on besides its arguments and the tables it reads."""
     import hashlib
     import sys
-    from pathlib import Path
 
     from relaxbook import paths
 

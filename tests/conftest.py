@@ -31,6 +31,12 @@ def toc_files() -> list[str]:
     return toc_pages(ROOT)
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_figures(monkeypatch):
+    """Tests run outside a build: figures are not kept (relaxbook.figures.kept), whatever a test sets up directly."""
+    monkeypatch.delenv("RELAXBOOK_FIGURES", raising=False)
+
+
 @pytest.fixture(scope="session")
 def site() -> Path:
     if not (SITE / "intro.html").exists():

@@ -22,6 +22,7 @@ def scratch(tmp_path, monkeypatch):
                         ("PACKAGE", tmp_path / "data" / "datapackage.json")):
         monkeypatch.setattr(paths, name, value)
     monkeypatch.setattr(datapkg, "_declared", None)
+    monkeypatch.setenv(figures.KEPT_ENV, str(tmp_path / "figures"))  # as a build sets it for its kernels
     return tmp_path
 
 
@@ -46,7 +47,7 @@ def set_cell(path, key: str, column: str, value: str) -> None:
 
 def test_a_figure_is_drawn_once_and_again_only_when_a_table_it_reads_changes(scratch):
     first, hit = draw(profiles.timeline_figure)
-    assert hit is False and list((scratch / "_build" / ".jupyter_cache" / "figures").glob("timeline_figure-*"))
+    assert hit is False and list((scratch / "figures").glob("timeline_figure-*"))
     assert draw(profiles.timeline_figure) == (first, True)
     set_cell(scratch / "data" / "adverse_effects.csv", "ae-bac-1", "effect", "edited: a table it does not read")
     assert draw(profiles.timeline_figure) == (first, True)
@@ -87,7 +88,7 @@ def test_new_code_or_a_broken_kept_file_means_drawing_again(scratch, monkeypatch
     with monkeypatch.context() as m:
         m.setattr(figures, "_kept_key", lambda: "another version of the helper code")
         assert draw(book.claim_status_figure) == (first, False)
-    for kept in (scratch / "_build" / ".jupyter_cache" / "figures").glob("claim_status_figure-*"):
+    for kept in (scratch / "figures").glob("claim_status_figure-*"):
         kept.write_bytes(b"not a pickle")
     assert draw(book.claim_status_figure) == (first, False)
 
@@ -143,3 +144,30 @@ def test_a_kept_figure_drawn_inside_another_passes_on_what_it_read(scratch):
     steps.write_text(text.replace(line, line.replace(",target,", ",target,edited ", 1), 1), encoding="utf-8")
     outer()
     assert figures.LAST["hit"] is False  # the inner figure's table changed: the outer one is drawn again
+
+
+def test_outside_a_build_nothing_is_kept_and_a_replaced_drawing_function_leaves_nothing_behind(scratch, monkeypatch):
+    """Tests replace drawing functions (figures.png, figures.flow_diagram): their fakes must never be found by a
+    build. Keeping happens only where the build set RELAXBOOK_FIGURES, and only for real images."""
+    monkeypatch.delenv(figures.KEPT_ENV)
+    draw(profiles.timeline_figure)
+    assert figures.LAST["hit"] is None and not (scratch / "figures").exists()
+    monkeypatch.setenv(figures.KEPT_ENV, str(scratch / "figures"))
+    monkeypatch.setattr(figures, "flow_diagram", lambda *a, **k: None)
+    assert book.workflow_figure() is None and figures.LAST["hit"] is False
+    assert not list((scratch / "figures").glob("workflow_figure-*"))
+
+
+def test_the_build_tells_its_kernels_where_figures_are_kept(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from relaxbook import cache
+
+    monkeypatch.delenv(figures.KEPT_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    app = SimpleNamespace(config=SimpleNamespace(nb_execution_cache_path="_build/.jupyter_cache"),
+                          env=SimpleNamespace(), builder=None, doctreedir=str(tmp_path / "d"))
+    cache._builder_inited(app)
+    import os
+
+    assert os.environ[figures.KEPT_ENV] == str(tmp_path / "_build" / ".jupyter_cache" / "figures")

@@ -283,3 +283,20 @@ def test_bibliography_style_formats_each_parsed_entry_once_and_a_reparsed_entry_
     edited = parse_string(bib.replace("First", "Second"), "bibtex").entries["k1"]
     assert "Second title" in style.format_entry("k1", edited).text.render_as("text")
     assert find_plugin("pybtex.style.formatting", "relaxbook") is type(style)  # plugin lookups memoised, still right
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_every_glued_figure_shows_a_real_image(page, pages, site):
+    """Each {glue:figure} in the page's source is on the page as one PNG, not a text output such as "None" (what a
+    figure function returning nothing, or a broken kept figure, would show)."""
+    names = re.findall(r"```\{glue:figure\} (\S+)", (ROOT / f"{page}.md").read_text(encoding="utf-8"))
+    soup = BeautifulSoup(pages[page], "html.parser")
+    for name in names:
+        figure = soup.find("figure", id=name)
+        assert figure is not None, f"{page}: no figure {name}"
+        assert not figure.select(".output.text_plain"), f"{page}: {name} shows text, not an image"
+        imgs = figure.find_all("img")
+        assert len(imgs) == 1, f"{page}: {name} has {len(imgs)} images"
+        png = (site / page).parent / imgs[0]["src"]
+        data = png.read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 2000, f"{page}: {name} is not a real PNG"
