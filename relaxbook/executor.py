@@ -46,7 +46,8 @@ TRANSPORT = "ipc" if os.name == "posix" else "tcp"
 TTL_DEFAULT = 600.0
 # environment variables that tell the shell's state, not the kernel's: a kernel started under other values still fits
 VOLATILE_ENV = {"_", "OLDPWD", "PWD", "SHLVL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES", "JPY_PARENT_PID",
-                "COLUMNS", "LINES", "PYTEST_CURRENT_TEST"}
+                "COLUMNS", "LINES", "PYTEST_CURRENT_TEST",
+                "RELAXBOOK_KERNEL_TTL", "RELAXBOOK_KERNELS"}  # read by the build, never by a kernel
 
 
 def workers(jobs: int) -> int:
@@ -120,6 +121,10 @@ def lease_lapsed(lease: str, ttl: float) -> bool:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False  # a build is using this kernel
+        try:
+            ttl = float(json.loads(os.read(fd, 1 << 16) or b"{}").get("ttl", ttl))
+        except ValueError:
+            pass
         if time.time() - os.fstat(fd).st_mtime <= ttl:
             return False
         try:
@@ -320,7 +325,7 @@ async def launch(registry: Path, key: str, kernel_name: str, cwd: str | None, ke
                                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
     _launched.append(proc)
     info = {"key": key, "pid": proc.pid, "started": _started(proc.pid), "sockets": sockets,
-            "connection_file": connection, "kernel": kernel_name}
+            "connection_file": connection, "kernel": kernel_name, "ttl": keep}
     # the lease is written and locked under a temporary name, then renamed: no build ever sees it unlocked and empty
     name = f"{key}-{uuid.uuid4().hex[:12]}"
     fd = os.open(registry / f"{name}.tmp", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
@@ -341,6 +346,9 @@ def release(kernel: Kernel, keep: float) -> None:
     """Let go of a kernel: keep it warm for the next build (``keep`` > 0 seconds) or shut it down."""
     kernel.kc.stop_channels()
     if keep > 0 and kernel.alive():
+        kernel.info["ttl"] = keep  # this build's time to keep it, whatever the kernel was started with
+        os.ftruncate(kernel.fd, 0)
+        os.pwrite(kernel.fd, json.dumps(kernel.info).encode(), 0)
         os.utime(kernel.lease)  # the watchdog counts the TTL from now
         os.close(kernel.fd)
     else:

@@ -237,3 +237,14 @@ def test_a_bad_time_to_keep_kernels_is_named(monkeypatch):
     monkeypatch.setenv("RELAXBOOK_KERNEL_TTL", "ten minutes")
     with pytest.raises(SystemExit, match="RELAXBOOK_KERNEL_TTL must be a number of seconds, not 'ten minutes'"):
         executor.ttl()
+
+
+def test_the_last_build_sets_how_long_a_taken_over_kernel_stays_and_that_setting_is_not_part_of_its_key(
+        tmp_path, monkeypatch):
+    registry = tmp_path / "kernels"
+    first, _ = kernel_pid(registry, keep=600)
+    monkeypatch.setenv("RELAXBOOK_KERNEL_TTL", "1")  # the build's own setting: no reason to start another kernel
+    monkeypatch.setenv("RELAXBOOK_KERNELS", "1")
+    second, _ = kernel_pid(registry, keep=1)
+    assert second == first
+    assert ends_within(first, 15)  # kept for 1 s by the last build, not 600 s as when it was started
