@@ -53,9 +53,9 @@ class TableView:
         return self.path.exists()
 
     def content_hash(self) -> str:
-        from relaxbook.datapkg import view_rows
+        from relaxbook.datapkg import view_digest
 
-        return hashlib.sha256(json.dumps(view_rows(self.view)).encode()).hexdigest()
+        return view_digest(self.view)
 
 
 def is_notebook(text: str) -> bool:
@@ -119,8 +119,6 @@ def dependencies(text: str, bibfiles=()) -> list[Path]:
     import relaxbook
     from relaxbook import paths
 
-    from relaxbook.datapkg import parse_view
-
     by_name = table_paths(paths.PACKAGE.read_text(encoding="utf-8"))
     specs = declared_specs(text)
     if specs is None:
@@ -128,7 +126,7 @@ def dependencies(text: str, bibfiles=()) -> list[Path]:
     else:
         views = {}
         for spec in specs:
-            view = _view(parse_view, spec)
+            view = _view(spec)
             if view.table in by_name:
                 whole = view.columns is None and view.key is None
                 views[view.table] = paths.DATA / by_name[view.table] if whole else \
@@ -140,13 +138,13 @@ def dependencies(text: str, bibfiles=()) -> list[Path]:
     return [paths.PACKAGE, paths.ROOT / "requirements.lock", *cff, *bibs, *helper, *tables]
 
 
-def _view(parse, spec: str):
+def _view(spec: str):
     """The view ``spec`` declares; an invalid one (the chapter fails when it runs, naming it) counts as its whole
-    table, or as every table when not even the table can be told."""
-    from relaxbook.datapkg import DataError, View, spec_table
+    table."""
+    from relaxbook.datapkg import DataError, View, parse_view, spec_table
 
     try:
-        return parse(spec)
+        return parse_view(spec)
     except DataError:
         return View(spec_table(spec))
 
@@ -222,6 +220,12 @@ def cache_templates(app) -> None:
     env.bytecode_cache = FileSystemBytecodeCache(str(folder))
 
 
+def cache_folder(app) -> Path:
+    """The jupyter-cache folder (``execute: cache:``), relative to the working directory as jupyter-cache reads it.
+    Kept kernels' leases and kept figures live in it too, so `rm -rf _build` removes all three."""
+    return Path(getattr(getattr(app, "config", None), "nb_execution_cache_path", "") or ".jupyter_cache").resolve()
+
+
 def _builder_inited(app) -> None:
     import os
 
@@ -230,8 +234,7 @@ def _builder_inited(app) -> None:
     freeze_heap()
     cache_templates(app)
     # figures drawn in this build's kernels are kept beside the execution cache (relaxbook.figures.kept)
-    folder = getattr(getattr(app, "config", None), "nb_execution_cache_path", "") or ".jupyter_cache"
-    os.environ[KEPT_ENV] = str(Path(folder).resolve() / "figures")
+    os.environ[KEPT_ENV] = str(cache_folder(app) / "figures")
     app._relaxbook_memo = {}  # file -> content hash, computed once per build
     app._relaxbook_outputs = {}  # docname -> digest of the outputs it will be read with (None: unknown)
     for name in ("relaxbook_inputs", "relaxbook_outputs"):
@@ -279,7 +282,7 @@ def _execute(app, env, docnames) -> None:
     from relaxbook import paths
 
     logger = logging.getLogger(__name__)
-    cache = get_cache(config.execution_cache_path or ".jupyter_cache")
+    cache = get_cache(str(cache_folder(app)))
     package = digest([paths.PACKAGE], app._relaxbook_memo)  # titles and paths shown in each page's data box
     jobs = []
     for docname in todo:
@@ -312,9 +315,7 @@ def _execute(app, env, docnames) -> None:
         job.cost = last.get(str(env.doc2path(job.key)), (None, None))[1]
     logger.info(f"executing {len(jobs)} page(s) on {workers} warm kernel(s) [relaxbook]")
     log = lambda job, msg: logger.info(f"{env.doc2path(job.key)}: {msg} [relaxbook]")  # noqa: E731
-    # kernels are kept warm for the next build in the cache's folder (so `rm -rf _build` ends them too)
-    leases = Path(config.execution_cache_path or ".jupyter_cache").resolve() / "kernels"
-    for job in executor.run(jobs, workers, log, registry=leases):
+    for job in executor.run(jobs, workers, log, registry=cache_folder(app) / "kernels"):
         if job.done:
             cache.cache_notebook_bundle(CacheBundleIn(job.nb, str(env.doc2path(job.key)),
                                                       data={"execution_seconds": job.seconds}),

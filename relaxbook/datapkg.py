@@ -432,6 +432,13 @@ def view_rows(view: View) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def view_digest(view: View) -> str:
+    """A hash of what a chapter sees of a table through ``view`` (the cache's input hash, a kept figure's record)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(view_rows(view)).encode()).hexdigest()
+
+
 _declared: dict[str, View] | None = None
 
 
@@ -449,9 +456,10 @@ _loaded: dict[tuple, object] = {}  # validated tables, keyed by everything their
 _traces: list[list] = []  # open traces (figures.kept): what each load() returned, as (table, view, record)
 
 
-def read_record(name: str, view: str) -> str:
+def read_record(name: str, view: str, content: str | None = None) -> str:
     """A hash of what :func:`load` returns for table ``name`` in a chapter that declared ``view`` of it (its text,
-    ``str(View)``); "other view" when this chapter declared it otherwise. Reads the CSV text, no pandas."""
+    ``str(View)``); "other view" when this chapter declared it otherwise. Reads the CSV text, no pandas.
+    ``content``: the file's sha256, when the caller has it already."""
     import hashlib
 
     if _declared is not None and name not in _declared:
@@ -460,9 +468,11 @@ def read_record(name: str, view: str) -> str:
     if str(declared or View(name)) != view:
         return "other view"
     if declared is None or (declared.columns is None and declared.key is None):
-        path = paths.DATA / resource(name)["path"]
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
-    return hashlib.sha256(json.dumps(view_rows(declared)).encode()).hexdigest()
+        if content is None:
+            path = paths.DATA / resource(name)["path"]
+            content = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+        return content or "missing"
+    return view_digest(declared)
 
 
 def open_traces() -> list[list]:
@@ -494,20 +504,20 @@ def load(name: str):
 
     res = resource(name)
     path = paths.DATA / res["path"]
-    if _traces:
-        view = str((_declared or {}).get(name) or View(name))
-        for reads in _traces:
-            reads.append((name, view, read_record(name, view)))
     if _declared is not None and name not in _declared:
         raise DataError([Problem(_rel(path), None, None, "undeclared",
                                  f"is read but not declared: add '{name}' to book.setup(...) in this chapter")])
     from relaxbook.bib import keys
     bib_keys = keys()
     content = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+    view = (_declared or {}).get(name)
+    if _traces:  # a kept figure is being drawn: note what it reads (the file's hash is at hand)
+        record = (name, str(view or View(name)), read_record(name, str(view or View(name)), content))
+        for reads in _traces:
+            reads.append(record)
     memo_key = (name, json.dumps(res, sort_keys=True), content, hash(frozenset(bib_keys)))
     if memo_key not in _loaded:
         _loaded[memo_key] = _frame(res, bib_keys)
-    view = (_declared or {}).get(name)
     if view is None or (view.columns is None and view.key is None):
         return _loaded[memo_key].copy()
     df = _loaded[memo_key]

@@ -229,6 +229,12 @@ def _manager(info: dict):
     return km
 
 
+def _write_lease(fd: int, info: dict) -> None:
+    """The lease's content, replaced in place (the caller holds its lock)."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(info).encode(), 0)
+
+
 def _connect(kernel: Kernel) -> Kernel:
     kernel.km = _manager(kernel.info)
     kernel.kc = kernel.km.client()
@@ -330,7 +336,7 @@ async def launch(registry: Path, key: str, kernel_name: str, cwd: str | None, ke
     name = f"{key}-{uuid.uuid4().hex[:12]}"
     fd = os.open(registry / f"{name}.tmp", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
-    os.write(fd, json.dumps(info).encode())
+    _write_lease(fd, info)
     os.replace(registry / f"{name}.tmp", registry / f"{name}.json")
     kernel = _connect(Kernel(registry / f"{name}.json", fd, info))
     try:
@@ -343,16 +349,19 @@ async def launch(registry: Path, key: str, kernel_name: str, cwd: str | None, ke
 
 
 def release(kernel: Kernel, keep: float) -> None:
-    """Let go of a kernel: keep it warm for the next build (``keep`` > 0 seconds) or shut it down."""
+    """Let go of a kernel: keep it warm for the next build (``keep`` > 0 seconds) or shut it down. Letting go
+    twice does nothing the second time."""
+    if kernel.fd < 0:
+        return
     kernel.kc.stop_channels()
     if keep > 0 and kernel.alive():
         kernel.info["ttl"] = keep  # this build's time to keep it, whatever the kernel was started with
-        os.ftruncate(kernel.fd, 0)
-        os.pwrite(kernel.fd, json.dumps(kernel.info).encode(), 0)
+        _write_lease(kernel.fd, kernel.info)
         os.utime(kernel.lease)  # the watchdog counts the TTL from now
         os.close(kernel.fd)
     else:
         _retire(kernel.lease, kernel.fd, kernel.info)
+    kernel.fd = -1
 
 
 def registry_folder(path: str | os.PathLike) -> Path:
@@ -407,22 +416,23 @@ async def _silent(kc, code: str, timeout: float = 120) -> None:
         raise RuntimeError(f"kernel set-up failed: {reply['content'].get('evalue', reply['content'])}")
 
 
-async def _worker(queue: list[Job], kernel_name: str, log, registry: Path, keep: float) -> None:
-    key = compat_key(kernel_name)
+async def _worker(queue: list[Job], kernel_name: str, key: str, log, registry: Path, keep: float) -> None:
     kernel = await claim(registry, key)
     if kernel is None:
         kernel = await launch(registry, key, kernel_name, queue[0].cwd if queue else None, keep)
+    held = [kernel]  # the kernel in use: _serve replaces one that dies
     try:
-        await _serve(kernel, queue, kernel_name, log, registry, keep)
+        await _serve(held, queue, kernel_name, log, registry, keep)
     finally:
-        release(kernel, keep)
+        release(held[0], keep)
 
 
-async def _serve(kernel: Kernel, queue: list[Job], kernel_name: str, log, registry: Path, keep: float) -> None:
-    """Run the queued notebooks one after another on ``kernel``; a kernel that dies is replaced by a new one."""
+async def _serve(held: list[Kernel], queue: list[Job], kernel_name: str, log, registry: Path, keep: float) -> None:
+    """Run the queued notebooks one after another on ``held[0]``; a kernel that dies is replaced by a new one."""
     from nbclient import NotebookClient
 
     while queue:
+        kernel = held[0]
         job = queue.pop(0)
         log(job, "Executing notebook in a warm kernel" + (" (kept from an earlier build)" if kernel.reused else ""))
         start = time.perf_counter()
@@ -436,7 +446,7 @@ async def _serve(kernel: Kernel, queue: list[Job], kernel_name: str, log, regist
             job.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
             if not kernel.alive():
                 release(kernel, keep=0)
-                kernel.__dict__.update(vars(await launch(registry, kernel.info["key"], kernel_name, job.cwd, keep)))
+                held[0] = await launch(registry, kernel.info["key"], kernel_name, job.cwd, keep)
         else:
             job.done = True
         job.seconds = time.perf_counter() - start
@@ -452,8 +462,8 @@ def schedule_key(job: Job) -> tuple:
 def run(jobs: list[Job], n_workers: int, log=lambda job, msg: None, registry: str | os.PathLike | None = None,
         keep: float | None = None) -> list[Job]:
     """Execute ``jobs`` on ``n_workers`` warm kernels, longest first (by ``cost``; jobs of unknown cost after, the
-    most code first: ``weight``, else the notebook's code); returns the jobs, each with ``done`` (outputs now in ``job.nb``), ``seconds`` and, on failure,
-    ``error``. Kernels are taken over from, and left warm in, ``registry`` for ``keep`` seconds (default
+    most code first: ``weight``, else the notebook's code); returns the jobs, each with ``done`` (outputs now in
+    ``job.nb``), ``seconds`` and, on failure, ``error``. Kernels are taken over from, and left warm in, ``registry`` for ``keep`` seconds (default
     :func:`ttl`); without a registry they are started for this call only."""
     import asyncio
 
@@ -472,7 +482,8 @@ def run(jobs: list[Job], n_workers: int, log=lambda job, msg: None, registry: st
     async def main():
         tasks = []
         for name, queue in by_kernel.items():
-            tasks += [_worker(queue, name, log, folder, keep) for _ in range(min(n_workers, len(queue)))]
+            key = compat_key(name)
+            tasks += [_worker(queue, name, key, log, folder, keep) for _ in range(min(n_workers, len(queue)))]
         await asyncio.gather(*tasks)
 
     try:

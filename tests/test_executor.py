@@ -248,3 +248,27 @@ def test_the_last_build_sets_how_long_a_taken_over_kernel_stays_and_that_setting
     second, _ = kernel_pid(registry, keep=1)
     assert second == first
     assert ends_within(first, 15)  # kept for 1 s by the last build, not 600 s as when it was started
+
+
+def test_letting_go_of_a_kernel_twice_does_nothing_the_second_time(tmp_path):
+    """A dead kernel is let go before its replacement starts; if that start fails, the worker lets go again: the
+    lease's file descriptor must not be closed twice (it may belong to something else by then)."""
+    import asyncio
+    import os
+
+    registry = tmp_path / "kernels"
+    pid, _ = kernel_pid(registry, keep=60)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # its own thread: Playwright's tests leave an event loop in this one
+        kernel = pool.submit(asyncio.run, executor.claim(registry, executor.compat_key("python3"))).result()
+    assert kernel is not None and kernel.info["pid"] == pid
+    fd = kernel.fd
+    executor.release(kernel, keep=0)
+    other = os.open(os.devnull, os.O_RDONLY)  # likely reuses the number just freed
+    try:
+        executor.release(kernel, keep=0)
+        os.fstat(other)  # still open
+    finally:
+        os.close(other)
+    assert kernel.fd == -1 and fd >= 0 and ends_within(pid, 10)
