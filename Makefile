@@ -7,7 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SITE   := _build/html
 SITE_STAMP := _build/.built
-BUILD_FLAGS := --all -n -W --keep-going
+BUILD_FLAGS := --all -W --keep-going
+# The venv's own Python runs Jupyter Book (a copied .venv's scripts would name the original's Python in their #!).
+JB     := $(BIN)/python $(BIN)/jupyter-book
 # Reproducible output: dates that Sphinx would take from the clock come from the last commit instead.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 ifneq ($(SOURCE_DATE_EPOCH),)
@@ -22,7 +24,7 @@ VNU    := $(NODE)/node_modules/vnu-jar/build/dist/vnu.jar
 DEBS   := graphviz:dot chromium:chromium default-jre-headless:java npm:npm
 SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|intro.md|references.bib|CITATION.cff|chapters/|data/|relaxbook/|_static/|_templates/)' ) $(wildcard chapters/*.md data/* _static/* _templates/*)
 
-.PHONY: help book pdf test validate serve clean lock sysdeps check-python bench
+.PHONY: help book pdf test validate serve clean lock sysdeps check-python check-venv bench lint mutate
 .DEFAULT_GOAL := help
 
 help: ## List the targets
@@ -45,23 +47,34 @@ sysdeps: ## Install the Debian packages the build and tests need, when missing (
 
 $(STAMP): requirements.lock pyproject.toml | check-python
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -r requirements.lock
-	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
+# A .venv copied with the checkout (cp -a) still runs the original checkout's relaxbook: point it at this one. A .venv
+# that is a link to another folder is not ours to change: stop and say so.
+check-venv:
+	@here=$$($(BIN)/python -c 'import pathlib, relaxbook; print(pathlib.Path(relaxbook.__file__).resolve().parents[1])'); \
+	if [ "$$here" != "$$(pwd -P)" ]; then \
+	  if [ -L $(VENV) ]; then echo "error: .venv links to a virtual environment that runs $$here; remove the link and run make book" >&2; exit 1; fi; \
+	  echo "this .venv ran the book in $$here; installing this checkout's relaxbook into it"; \
+	  $(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .; fi
+
 validate: $(STAMP) ## Check data/ and references.bib without building (seconds)
-	$(BIN)/python -m relaxbook.validate
+	@$(MAKE) --no-print-directory check-venv
+	$(BIN)/python -m relaxbook.data.validate
 
 # Atomic: build into a fresh _build/tmp.XXXXXX and move the site into place only when the whole build succeeded, so a
 # failed build leaves the previous _build/html (and _build/jupyter_execute) untouched. By hand, `jupyter-book build .`
 # with the same flags writes the same files straight into _build/html.
 $(SITE_STAMP): $(STAMP) $(SOURCES)
+	@$(MAKE) --no-print-directory check-venv
 	$(MAKE) --no-print-directory sysdeps
-	$(BIN)/python -m relaxbook.validate
+	$(BIN)/python -m relaxbook.data.validate
 	@mkdir -p _build; tmp=$$(mktemp -d _build/tmp.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
 	echo "Building into $$tmp; $(SITE) is replaced only if the build succeeds."; \
-	if ! $(BIN)/jupyter-book build . $(BUILD_FLAGS) --path-output "$$tmp" 2>&1 | tee "$$tmp/build.log"; then \
-	  $(BIN)/python -m relaxbook.validate --explain-build-log "$$tmp/build.log" || true; \
+	if ! $(JB) build . $(BUILD_FLAGS) --path-output "$$tmp" 2>&1 | tee "$$tmp/build.log"; then \
+	  $(BIN)/python -m relaxbook.data.validate --explain-build-log "$$tmp/build.log" || true; \
 	  echo "error: the build failed; the previous site in $(SITE) is unchanged." >&2; exit 1; fi; \
 	for d in html jupyter_execute; do \
 	  rm -rf "_build/$$d.old"; if [ -e "_build/$$d" ]; then mv "_build/$$d" "_build/$$d.old"; fi; \
@@ -71,11 +84,13 @@ $(SITE_STAMP): $(STAMP) $(SOURCES)
 book: $(SITE_STAMP) $(PDF) ## Create the venv, install what is missing, validate the data, build the site and its PDF
 	@echo "The site is at $(CURDIR)/$(SITE)/index.html  (make serve to browse it)"
 
+# The PDF's dates and id come from SOURCE_DATE_EPOCH and its content, so two builds of one commit give the same bytes.
 $(PDF): $(SITE_STAMP)
-	$(BIN)/jupyter-book build . --builder singlehtml -n -W --keep-going
+	$(JB) build . --builder singlehtml -W --keep-going
 	mkdir -p $(@D)
 	chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer --print-to-pdf=$(CURDIR)/$@ \
 	  file://$(CURDIR)/_build/singlehtml/$(ROOT_DOC).html 2>/dev/null
+	$(BIN)/python -m relaxbook.tools.pdf $@
 	@test -s $@ && echo "The PDF is at $(CURDIR)/$@"
 
 pdf: $(PDF) ## Build the whole book as one PDF, offline (single-page HTML printed by headless chromium)
@@ -86,15 +101,13 @@ $(VNU): package.json package-lock.json
 	cd $(NODE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-# make test leaves no process behind: its builds (and the tests', see tests/conftest.py) shut their kernels down rather
-# than keep them warm for the next build (relaxbook/executor.py)
-test: export RELAXBOOK_KERNEL_TTL ?= 0
-test: $(SITE_STAMP) $(PDF) $(VNU) ## Run the whole test suite (data, build, site, HTML, accessibility, browser)
+test: $(SITE_STAMP) $(PDF) $(VNU) ## Run the whole test suite (lint, data, build, site, HTML, accessibility, browser)
+	@$(MAKE) --no-print-directory check-venv
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) ## Time cold/warm/edit builds on a scratch copy; prints a table, writes _build/bench.json (~10 min)
 	$(MAKE) --no-print-directory sysdeps
-	$(BIN)/python -m relaxbook.bench
+	$(BIN)/python -m relaxbook.tools.bench
 
 serve: $(SITE_STAMP) ## Serve the built site on http://127.0.0.1:8000 only
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(SITE)

@@ -1,14 +1,10 @@
-"""Helper package for the evidence book.
+"""Helper package of the evidence book, laid out by role (imports only point down this list):
 
-Chapters call these functions so that the logic lives once:
-
-* :mod:`relaxbook.paths`    -- where ``data/`` and ``references.bib`` are, found from this file, not the cwd;
-* :mod:`relaxbook.datapkg`  -- load a CSV with validation against ``data/datapackage.json``;
-* :mod:`relaxbook.bib`      -- read ``references.bib``;
-* :mod:`relaxbook.render`   -- real MyST tables (not pandas HTML) with captions, labels and citations;
-* :mod:`relaxbook.figures`  -- one figure style, and diagrams drawn from data.
+* the chapter API, one module per chapter domain: :mod:`.book` (``setup`` and glue, called first by every chapter),
+  :mod:`.claims`, :mod:`.studies`, :mod:`.certainty`, :mod:`.mechanisms`, :mod:`.safety`, :mod:`.effects`,
+  :mod:`.profiles`; with the presentation helpers they share, :mod:`.render` (MyST tables) and :mod:`.figures`;
+* :mod:`relaxbook.data`: the data layer (paths, validated tables, bibliography, statuses); imports nothing above it;
+* :mod:`relaxbook.ext`: the Sphinx extensions (validation, claim badges, the data-aware cache and its kernel pool,
+  site features, strict builds, patches of other projects); no chapter imports them;
+* :mod:`relaxbook.tools`: the benchmark.
 """
-from relaxbook.datapkg import DataError, load, validate_package
-from relaxbook.paths import BIB, DATA, ROOT
-
-__all__ = ["BIB", "DATA", "ROOT", "DataError", "load", "validate_package"]

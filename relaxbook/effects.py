@@ -1,4 +1,4 @@
-"""Effect sizes with 95% confidence intervals from ``data/outcome_stats.csv``, using ``statsmodels.stats.meta_analysis``.
+"""Effect sizes with 95% CIs from ``data/outcome_stats.csv``, using ``statsmodels.stats.meta_analysis``.
 
 Rules (issue 5, CONTRIBUTING.md):
 
@@ -11,20 +11,23 @@ Rules (issue 5, CONTRIBUTING.md):
 * pooling (random effects, DerSimonian-Laird) only when at least two studies share comparison, outcome, scale and
   effect measure; otherwise the reason is given.
 """
+
 from __future__ import annotations
 
 import math
 
-from relaxbook import datapkg, figures, render
+from relaxbook import figures, render
+from relaxbook.data import datapkg
 
 Z = 1.959963984540054  # standard normal 97.5th percentile
 
 
 # --- effect sizes (pure functions, unit-tested against published values) -------------------------------------
 
+
 def mean_difference(m1, sd1, n1, m2, sd2, n2) -> tuple[float, float]:
     """MD = m1 - m2 and its variance sd1²/n1 + sd2²/n2 (Cochrane Handbook, chapter 6)."""
-    return m1 - m2, sd1 ** 2 / n1 + sd2 ** 2 / n2
+    return m1 - m2, sd1**2 / n1 + sd2**2 / n2
 
 
 def smd(m1, sd1, n1, m2, sd2, n2) -> tuple[float, float]:
@@ -41,8 +44,14 @@ def log_risk_ratio(e1, n1, e2, n2) -> tuple[float, float, bool]:
     from statsmodels.stats.meta_analysis import effectsize_2proportions
 
     zero = min(e1, e2, n1 - e1, n2 - e2) == 0
-    eff, var = effectsize_2proportions(np.array([e1]), np.array([n1]), np.array([e2]), np.array([n2]),
-                                       statistic="risk-ratio", zero_correction=0.5 if zero else None)
+    eff, var = effectsize_2proportions(
+        np.array([e1]),
+        np.array([n1]),
+        np.array([e2]),
+        np.array([n2]),
+        statistic="risk-ratio",
+        zero_correction=0.5 if zero else None,
+    )
     return float(eff[0]), float(var[0]), zero
 
 
@@ -58,11 +67,19 @@ def pool(effects, variances) -> dict:
 
     res = combine_effects(np.asarray(effects, float), np.asarray(variances, float), method_re="dl")
     low, high = res.conf_int(use_t=False)[1]
-    return {"estimate": float(res.mean_effect_re), "ci_low": float(low), "ci_high": float(high),
-            "i2_pct": float(res.i2 * 100), "tau2": float(res.tau2), "k": int(res.k), "q": float(res.q)}
+    return {
+        "estimate": float(res.mean_effect_re),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "i2_pct": float(res.i2 * 100),
+        "tau2": float(res.tau2),
+        "k": int(res.k),
+        "q": float(res.q),
+    }
 
 
 # --- from data ------------------------------------------------------------------------------------------------
+
 
 def _num(value):
     """A float, or None for NA."""
@@ -110,10 +127,12 @@ def stats():
     """outcome_stats joined with study comparison and inclusion."""
     st = datapkg.load("outcome_stats")
     studies = datapkg.load("studies").set_index("study_id")
-    st = st.assign(comparison=st["study_id"].map(studies["comparison"]),
-                   label=st["study_id"].map(studies["label"]),
-                   study_excluded=st["study_id"].map(studies["inclusion"]).eq("excluded"),
-                   exclusion_reason=st["study_id"].map(studies["exclusion_reason"]))
+    st = st.assign(
+        comparison=st["study_id"].map(studies["comparison"]),
+        label=st["study_id"].map(studies["label"]),
+        study_excluded=st["study_id"].map(studies["inclusion"]).eq("excluded"),
+        exclusion_reason=st["study_id"].map(studies["exclusion_reason"]),
+    )
     return st
 
 
@@ -127,12 +146,28 @@ def contrasts():
         same = (st["study_id"] == e["study_id"]) & (st["outcome"] == e["outcome"]) & (st["role"] == "comparator")
         same &= st["timepoint"].fillna("NA") == ("NA" if pd.isna(e["timepoint"]) else e["timepoint"])
         comp = st[same]
-        row = {"study_id": e["study_id"], "label": e["label"], "comparison": e["comparison"], "outcome": e["outcome"],
-               "scale_id": e["scale_id"], "timepoint": e["timepoint"], "measure": e["measure"],
-               "experimental_arm": e["arm_id"], "comparator_arm": None, "effect_measure": None,
-               "estimate": None, "ci_low": None, "ci_high": None, "log_estimate": None, "variance": None,
-               "status": "not computed", "reason": None, "note": None,
-               "source_key": e["source_key"], "excluded": bool(e["study_excluded"])}
+        row = {
+            "study_id": e["study_id"],
+            "label": e["label"],
+            "comparison": e["comparison"],
+            "outcome": e["outcome"],
+            "scale_id": e["scale_id"],
+            "timepoint": e["timepoint"],
+            "measure": e["measure"],
+            "experimental_arm": e["arm_id"],
+            "comparator_arm": None,
+            "effect_measure": None,
+            "estimate": None,
+            "ci_low": None,
+            "ci_high": None,
+            "log_estimate": None,
+            "variance": None,
+            "status": "not computed",
+            "reason": None,
+            "note": None,
+            "source_key": e["source_key"],
+            "excluded": bool(e["study_excluded"]),
+        }
         if len(comp) != 1:
             row["reason"] = "no single comparator arm for this outcome and timepoint"
             rows.append(row)
@@ -145,16 +180,26 @@ def contrasts():
             if row["reason"] is None:
                 lr, var, zero = log_risk_ratio(int(e["events"]), int(e["n"]), int(c["events"]), int(c["n"]))
                 low, high = ci(lr, var)
-                row.update(estimate=math.exp(lr), ci_low=math.exp(low), ci_high=math.exp(high),
-                           log_estimate=lr, variance=var, status="computed",
-                           note="0.5 added to every cell (a zero cell)" if zero else None)
+                row.update(
+                    estimate=math.exp(lr),
+                    ci_low=math.exp(low),
+                    ci_high=math.exp(high),
+                    log_estimate=lr,
+                    variance=var,
+                    status="computed",
+                    note="0.5 added to every cell (a zero cell)" if zero else None,
+                )
         else:
             row["effect_measure"] = "MD"
             row["reason"] = _reason_continuous(e, c)
             if row["reason"] is None:
-                sds = [float(a["dispersion"]) * (math.sqrt(float(a["n"])) if a["dispersion_type"] == "SE" else 1)
-                       for a in (e, c)]
-                md, var = mean_difference(float(e["mean"]), sds[0], float(e["n"]), float(c["mean"]), sds[1], float(c["n"]))
+                sds = [
+                    float(a["dispersion"]) * (math.sqrt(float(a["n"])) if a["dispersion_type"] == "SE" else 1)
+                    for a in (e, c)
+                ]
+                md, var = mean_difference(
+                    float(e["mean"]), sds[0], float(e["n"]), float(c["mean"]), sds[1], float(c["n"])
+                )
                 low, high = ci(md, var)
                 row.update(estimate=md, ci_low=low, ci_high=high, log_estimate=md, variance=var, status="computed")
         rows.append(row)
@@ -176,13 +221,28 @@ def pooling():
     for key, grp in fr.groupby(["comparison", "outcome", "effect_measure"], sort=True, dropna=False):
         comparison, outcome, measure = key
         studies = grp["study_id"].nunique()
-        row = {"comparison": comparison, "outcome": outcome, "effect_measure": measure, "k_studies": studies,
-               "estimate": None, "ci_low": None, "ci_high": None, "i2_pct": None, "tau2": None}
+        row = {
+            "comparison": comparison,
+            "outcome": outcome,
+            "effect_measure": measure,
+            "k_studies": studies,
+            "estimate": None,
+            "ci_low": None,
+            "ci_high": None,
+            "i2_pct": None,
+            "tau2": None,
+        }
         if studies >= 2 and len(grp) == studies:
             p = pool(grp["log_estimate"], grp["variance"])
             back = math.exp if measure == "RR" else (lambda x: x)
-            row.update(estimate=back(p["estimate"]), ci_low=back(p["ci_low"]), ci_high=back(p["ci_high"]),
-                       i2_pct=p["i2_pct"], tau2=p["tau2"], reason="pooled (random effects, DerSimonian-Laird)")
+            row.update(
+                estimate=back(p["estimate"]),
+                ci_low=back(p["ci_low"]),
+                ci_high=back(p["ci_high"]),
+                i2_pct=p["i2_pct"],
+                tau2=p["tau2"],
+                reason="pooled (random effects, DerSimonian-Laird)",
+            )
         elif studies >= 2:
             row["reason"] = "several rows per study; not pooled"
         else:
@@ -193,20 +253,28 @@ def pooling():
 
 # --- numbers, tables, figures -------------------------------------------------------------------------------------
 
+
 def effect_numbers() -> dict:
     c = contrasts()
     p = pooling()
     comp = c["status"] == "computed"
     reasons = c.loc[~comp, "reason"]
-    return {"eff_contrasts": len(c), "eff_computed": int(comp.sum()), "eff_not_computed": int((~comp).sum()),
-            "eff_no_dispersion": int(reasons.eq("no dispersion reported").sum()),
-            "eff_no_dispersion_type": int(reasons.eq("dispersion type (SD or SE) not stated").sum()),
-            "eff_excluded": int(reasons.str.startswith("study excluded").sum()),
-            "eff_other_missing": int((~comp).sum() - reasons.eq("no dispersion reported").sum()
-                                     - reasons.eq("dispersion type (SD or SE) not stated").sum()
-                                     - reasons.str.startswith("study excluded").sum()),
-            "eff_pooled": int(p["reason"].str.startswith("pooled").sum()) if len(p) else 0,
-            "eff_studies_computed": int(c.loc[comp, "study_id"].nunique())}
+    return {
+        "eff_contrasts": len(c),
+        "eff_computed": int(comp.sum()),
+        "eff_not_computed": int((~comp).sum()),
+        "eff_no_dispersion": int(reasons.eq("no dispersion reported").sum()),
+        "eff_no_dispersion_type": int(reasons.eq("dispersion type (SD or SE) not stated").sum()),
+        "eff_excluded": int(reasons.str.startswith("study excluded").sum()),
+        "eff_other_missing": int(
+            (~comp).sum()
+            - reasons.eq("no dispersion reported").sum()
+            - reasons.eq("dispersion type (SD or SE) not stated").sum()
+            - reasons.str.startswith("study excluded").sum()
+        ),
+        "eff_pooled": int(p["reason"].str.startswith("pooled").sum()) if len(p) else 0,
+        "eff_studies_computed": int(c.loc[comp, "study_id"].nunique()),
+    }
 
 
 def _fmt(x, digits=2):
@@ -215,41 +283,86 @@ def _fmt(x, digits=2):
 
 def effects_table(name: str = "tbl-effects"):
     c = contrasts().copy()
-    c["effect"] = [f"{m} {_fmt(e)} ({_fmt(lo)} to {_fmt(hi)})" if s == "computed" else "NA"
-                   for m, e, lo, hi, s in zip(c["effect_measure"], c["estimate"], c["ci_low"], c["ci_high"], c["status"])]
-    c["why"] = [n if s == "computed" else r for s, r, n in zip(c["status"], c["reason"], c["note"])]
-    render.table(c, name, "Every comparison with summary statistics: effect size with 95% CI, or NA and why",
-                 {"label": "Study", "comparison": "Comparison (first vs second)", "outcome": "Outcome",
-                  "timepoint": "Time", "effect": "Effect (95% CI)", "why": "Why NA / note", "source_key": "Source"},
-                 cite_cols=("source_key",))
+    c["effect"] = [
+        f"{m} {_fmt(e)} ({_fmt(lo)} to {_fmt(hi)})" if s == "computed" else "NA"
+        for m, e, lo, hi, s in zip(
+            c["effect_measure"], c["estimate"], c["ci_low"], c["ci_high"], c["status"], strict=True
+        )
+    ]
+    c["why"] = [n if s == "computed" else r for s, r, n in zip(c["status"], c["reason"], c["note"], strict=True)]
+    render.table(
+        c,
+        name,
+        "Every comparison with summary statistics: effect size with 95% CI, or NA and why",
+        {
+            "label": "Study",
+            "comparison": "Comparison (first vs second)",
+            "outcome": "Outcome",
+            "timepoint": "Time",
+            "effect": "Effect (95% CI)",
+            "why": "Why NA / note",
+            "source_key": "Source",
+        },
+        cite_cols=("source_key",),
+    )
 
 
 def pooling_table(name: str = "tbl-pooling"):
     p = pooling().copy()
-    p["pooled"] = [f"{_fmt(e)} ({_fmt(lo)} to {_fmt(hi)}); I² {_fmt(i, 0)}%; τ² {_fmt(t, 3)}" if e is not None else "NA"
-                   for e, lo, hi, i, t in zip(p["estimate"], p["ci_low"], p["ci_high"], p["i2_pct"], p["tau2"])]
-    render.table(p, name, "Pooling by comparison and outcome",
-                 {"comparison": "Comparison", "outcome": "Outcome", "effect_measure": "Measure",
-                  "k_studies": "Studies", "pooled": "Pooled (95% CI)", "reason": "Why"})
+    p["pooled"] = [
+        f"{_fmt(e)} ({_fmt(lo)} to {_fmt(hi)}); I² {_fmt(i, 0)}%; τ² {_fmt(t, 3)}" if e is not None else "NA"
+        for e, lo, hi, i, t in zip(p["estimate"], p["ci_low"], p["ci_high"], p["i2_pct"], p["tau2"], strict=True)
+    ]
+    render.table(
+        p,
+        name,
+        "Pooling by comparison and outcome",
+        {
+            "comparison": "Comparison",
+            "outcome": "Outcome",
+            "effect_measure": "Measure",
+            "k_studies": "Studies",
+            "pooled": "Pooled (95% CI)",
+            "reason": "Why",
+        },
+    )
 
 
 def stats_table(name: str = "tbl-outcome-stats"):
     st = stats()
-    render.table(st, name, "Summary statistics per arm as reported (NA where the source gives none)",
-                 {"label": "Study", "arm_id": "Arm", "outcome": "Outcome", "timepoint": "Time", "mean": "Mean",
-                  "dispersion": "±", "dispersion_type": "SD/SE", "n": "n", "events": "Events", "percent": "%",
-                  "derivation": "How obtained", "source_key": "Source"}, cite_cols=("source_key",))
+    render.table(
+        st,
+        name,
+        "Summary statistics per arm as reported (NA where the source gives none)",
+        {
+            "label": "Study",
+            "arm_id": "Arm",
+            "outcome": "Outcome",
+            "timepoint": "Time",
+            "mean": "Mean",
+            "dispersion": "±",
+            "dispersion_type": "SD/SE",
+            "n": "n",
+            "events": "Events",
+            "percent": "%",
+            "derivation": "How obtained",
+            "source_key": "Source",
+        },
+        cite_cols=("source_key",),
+    )
 
 
-@figures.kept()
 def forest_figure():
     """The forest plot of :func:`forest_rows` (see :func:`forest_axes`)."""
+    figures.use_style()
     return figures.png(forest_axes())
 
 
 RR_TICKS = (0.01, 0.1, 0.5, 1, 2, 10, 100)
-AXIS_LABEL = {"RR": "risk ratio, first drug vs second (log scale; 1 = no difference)",
-              "SMD": "standardised mean difference, Hedges' g (0 = no difference)"}
+AXIS_LABEL = {
+    "RR": "risk ratio, first drug vs second (log scale; 1 = no difference)",
+    "SMD": "standardised mean difference, Hedges' g (0 = no difference)",
+}
 
 
 def forest_axes():
@@ -263,16 +376,26 @@ def forest_axes():
     fr = forest_rows()
     measures = sorted(fr["effect_measure"].unique())
     sizes = [int((fr["effect_measure"] == m).sum()) for m in measures]
-    fig, axes = plt.subplots(max(len(measures), 1), 1, squeeze=False, figsize=(8, 0.9 + 0.45 * len(fr) + 0.9 * len(measures)),
-                             gridspec_kw={"height_ratios": sizes or [1]})
-    for ax, measure in zip(axes[:, 0], measures):
+    fig, axes = plt.subplots(
+        max(len(measures), 1),
+        1,
+        squeeze=False,
+        figsize=(8, 0.9 + 0.45 * len(fr) + 0.9 * len(measures)),
+        gridspec_kw={"height_ratios": sizes or [1]},
+    )
+    for ax, measure in zip(axes[:, 0], measures, strict=True):
         grp = fr[fr["effect_measure"] == measure].sort_values(["comparison", "label", "outcome"], kind="stable")
         y = list(range(len(grp)))[::-1]
         est, lo, hi = grp["estimate"].to_numpy(), grp["ci_low"].to_numpy(), grp["ci_high"].to_numpy()
         ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="s", color=figures.PALETTE[0], capsize=3)
         shared = [col for col in ("comparison", "label") if grp[col].nunique() == 1]  # said once, in the title
-        ax.set_yticks(y, [": ".join([*(r[col] for col in ("comparison", "label") if col not in shared), r["outcome"]])
-                          for _, r in grp.iterrows()])
+        ax.set_yticks(
+            y,
+            [
+                ": ".join([*(r[col] for col in ("comparison", "label") if col not in shared), r["outcome"]])
+                for _, r in grp.iterrows()
+            ],
+        )
         ax.set_ylim(-0.7, len(grp) - 0.3)
         ax.axvline(1.0 if measure == "RR" else 0.0, color="#555555", linestyle="--", linewidth=1)
         if measure == "RR":
@@ -283,9 +406,10 @@ def forest_axes():
             figures.plain_numbers(ax.xaxis)
             ax.xaxis.set_minor_locator(NullLocator())
         column = blended_transform_factory(ax.transAxes, ax.transData)  # x in the panel's width, y per row
-        ax.text(1.03, len(grp) - 0.3, f"{measure} (95% CI)", transform=column, va="bottom", fontsize=9,
-                fontweight="bold")
-        for yi, e, a, b in zip(y, est, lo, hi):
+        ax.text(
+            1.03, len(grp) - 0.3, f"{measure} (95% CI)", transform=column, va="bottom", fontsize=9, fontweight="bold"
+        )
+        for yi, e, a, b in zip(y, est, lo, hi, strict=True):
             ax.text(1.03, yi, f"{e:.2f} ({a:.2f} to {b:.2f})", transform=column, va="center", fontsize=9)
         ax.set_title(", ".join(grp[col].iloc[0] for col in shared), fontsize=10, loc="left")
         ax.set_xlabel(AXIS_LABEL.get(measure, measure))

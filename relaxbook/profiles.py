@@ -3,15 +3,22 @@
 Molecular formula and weight are computed with RDKit from each sourced SMILES and compared with the published
 values (tests fail on a mismatch). Every value shown carries its source; NA stays NA.
 """
+
 from __future__ import annotations
 
-import math
-
-from relaxbook import datapkg, figures, render
+from relaxbook import figures, render
+from relaxbook.data import datapkg
 
 DRUGS = ["lanperisone", "tolperisone", "eperisone", "baclofen", "diazepam"]
-PK_DOSING = ["bioavailability", "tmax", "half_life", "metabolism", "active_metabolites", "usual_daily_dose",
-             "max_daily_dose"]
+PK_DOSING = [
+    "bioavailability",
+    "tmax",
+    "half_life",
+    "metabolism",
+    "active_metabolites",
+    "usual_daily_dose",
+    "max_daily_dose",
+]
 MW_TOLERANCE = 0.01  # g/mol: published weights are rounded to 2-3 decimals and atomic-weight tables differ slightly
 
 
@@ -67,21 +74,43 @@ def identity():
         else:
             ok = f_calc == form["value"] and abs(mw_calc - pub_mw) <= MW_TOLERANCE
             check = "agrees" if ok else "MISMATCH"
-        rows.append({"drug_id": d, "inn": first(d, "inn", v)["value"],
-                     "stereochemistry": first(d, "stereochemistry", v)["value"],
-                     "smiles": smi["value"], "formula_computed": f_calc,
-                     "mw_computed": None if mw_calc is None else round(mw_calc, 2),
-                     "formula_published": form["value"], "mw_published": pub_mw, "check": check,
-                     "source_key": ";".join(dict.fromkeys(k for r in (smi, form, mw) for k in str(r["source_key"]).split(";")))})
+        rows.append(
+            {
+                "drug_id": d,
+                "inn": first(d, "inn", v)["value"],
+                "stereochemistry": first(d, "stereochemistry", v)["value"],
+                "smiles": smi["value"],
+                "formula_computed": f_calc,
+                "mw_computed": None if mw_calc is None else round(mw_calc, 2),
+                "formula_published": form["value"],
+                "mw_published": pub_mw,
+                "check": check,
+                "source_key": ";".join(
+                    dict.fromkeys(k for r in (smi, form, mw) for k in str(r["source_key"]).split(";"))
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def identity_table(name: str = "tbl-identity"):
-    render.table(identity(), name, "Identity: SMILES (sourced), formula and weight computed with RDKit and checked "
-                 "against the published values", {"inn": "INN", "stereochemistry": "Stereochemistry", "smiles": "SMILES",
-                                                  "formula_computed": "Formula (RDKit)", "formula_published": "Formula (published)",
-                                                  "mw_computed": "MW g/mol (RDKit)", "mw_published": "MW (published)",
-                                                  "check": "Check", "source_key": "Sources"}, cite_cols=("source_key",))
+    render.table(
+        identity(),
+        name,
+        "Identity: SMILES (sourced), formula and weight computed with RDKit and checked against the published values",
+        {
+            "inn": "INN",
+            "stereochemistry": "Stereochemistry",
+            "smiles": "SMILES",
+            "formula_computed": "Formula (RDKit)",
+            "formula_published": "Formula (published)",
+            "mw_computed": "MW g/mol (RDKit)",
+            "mw_published": "MW (published)",
+            "check": "Check",
+            "source_key": "Sources",
+        },
+        cite_cols=("source_key",),
+    )
 
 
 def section_table(section: str, name: str, caption: str):
@@ -89,23 +118,39 @@ def section_table(section: str, name: str, caption: str):
     v = values(section).copy()
     v["unit"] = v["unit"].fillna("")
     v["field"] = v["field"].str.replace("_", " ")
-    render.table(v, name, caption, {"drug_id": "Drug", "field": "Item", "value": "Value", "unit": "Unit",
-                                    "verification": "Status", "source_key": "Source", "note": "Note"},
-                 cite_cols=("source_key",))
+    render.table(
+        v,
+        name,
+        caption,
+        {
+            "drug_id": "Drug",
+            "field": "Item",
+            "value": "Value",
+            "unit": "Unit",
+            "verification": "Status",
+            "source_key": "Source",
+            "note": "Note",
+        },
+        cite_cols=("source_key",),
+    )
 
 
-@figures.kept(style=False)
 def structure_figure():
     """RDKit grid of the five structures (free bases), labelled with the INN."""
+    import io
+
     from IPython.display import Image
     from rdkit import Chem
     from rdkit.Chem import Draw
-    import io
 
     ident = identity()
     mols = [Chem.MolFromSmiles(s) for s in ident["smiles"]]
-    img = Draw.MolsToGridImage(mols, molsPerRow=5, subImgSize=(260, 220),
-                               legends=[f"{d} ({f})" for d, f in zip(ident["drug_id"], ident["formula_computed"])])
+    img = Draw.MolsToGridImage(
+        mols,
+        molsPerRow=5,
+        subImgSize=(260, 220),
+        legends=[f"{d} ({f})" for d, f in zip(ident["drug_id"], ident["formula_computed"], strict=True)],
+    )
     if not hasattr(img, "save"):  # inside IPython, RDKit already returns a PNG display object
         return Image(data=img.data, format="png")
     buf = io.BytesIO()
@@ -113,27 +158,40 @@ def structure_figure():
     return Image(data=buf.getvalue(), format="png")
 
 
-@figures.kept()
 def timeline_figure():
     """Regulatory events per drug on a time axis; a decade-precision event is drawn as a span."""
+    figures.use_style()
     import matplotlib.pyplot as plt
 
     ev = datapkg.load("regulatory_events")
     fig, ax = plt.subplots(figsize=(8.5, 3.6))
-    markers = {"first approval": ("o", figures.PALETTE[0]), "launch": ("^", figures.PALETTE[2]),
-               "restriction": ("X", figures.PALETTE[3]), "re-examination": ("P", figures.PALETTE[4]),
-               "boxed warning": ("D", figures.PALETTE[1])}
+    markers = {
+        "first approval": ("o", figures.PALETTE[0]),
+        "launch": ("^", figures.PALETTE[2]),
+        "restriction": ("X", figures.PALETTE[3]),
+        "re-examination": ("P", figures.PALETTE[4]),
+        "boxed warning": ("D", figures.PALETTE[1]),
+    }
     for i, d in enumerate(DRUGS):
         for _, r in ev[(ev["drug_id"] == d) & ev["year"].notna()].iterrows():
             marker, colour = markers[r["event_type"]]
             if r["precision"] == "decade":
                 ax.plot([r["year"], r["year"] + 9], [i, i], color=colour, linewidth=6, alpha=0.6, solid_capstyle="butt")
-            ax.scatter(r["year"], i, marker=marker, color=colour, s=70, zorder=3, edgecolor="black", linewidth=0.5,
-                       label=r["event_type"])
+            ax.scatter(
+                r["year"],
+                i,
+                marker=marker,
+                color=colour,
+                s=70,
+                zorder=3,
+                edgecolor="black",
+                linewidth=0.5,
+                label=r["event_type"],
+            )
         if ev[(ev["drug_id"] == d) & ev["year"].notna()].empty:
             ax.text(1957, i, "no approval or regulatory event found (NA)", va="center", fontsize=9, style="italic")
     handles, labels = ax.get_legend_handles_labels()
-    uniq = dict(zip(labels, handles))
+    uniq = dict(zip(labels, handles, strict=True))
     ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=9, loc="center left", bbox_to_anchor=(1, 0.5))
     ax.set_yticks(range(len(DRUGS)), DRUGS)
     ax.set_ylim(len(DRUGS) - 0.4, -0.6)  # top to bottom, with room around the first and last rows
@@ -145,6 +203,7 @@ def timeline_figure():
 
 # --- doses ------------------------------------------------------------------------------------------------------
 
+
 def label_ranges():
     """Per drug: usual daily dose range and maximum daily dose (mg/day) from the label values, NA where none."""
     import pandas as pd
@@ -153,9 +212,17 @@ def label_ranges():
     for d in DRUGS:
         usual, mx = first(d, "usual_daily_dose", v), first(d, "max_daily_dose", v)
         num = lambda x: None if pd.isna(x) else float(x)
-        rows.append({"drug_id": d, "usual_low": num(usual["value_low"]), "usual_high": num(usual["value_high"]),
-                     "max": num(mx["value_high"]),
-                     "source_key": ";".join(dict.fromkeys(str(usual["source_key"]).split(";") + str(mx["source_key"]).split(";")))})
+        rows.append(
+            {
+                "drug_id": d,
+                "usual_low": num(usual["value_low"]),
+                "usual_high": num(usual["value_high"]),
+                "max": num(mx["value_high"]),
+                "source_key": ";".join(
+                    dict.fromkeys(str(usual["source_key"]).split(";") + str(mx["source_key"]).split(";"))
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -186,47 +253,85 @@ def study_doses(with_labels: bool = True):
     num = lambda x: None if pd.isna(x) else float(x)
     if with_labels:
         arms["label"] = arms["study_id"].map(datapkg.load("studies").set_index("study_id")["label"])
-    arms["flag"] = [classify_dose(num(lo), num(hi), lab.loc[d, "usual_low"], lab.loc[d, "usual_high"], lab.loc[d, "max"])
-                    for d, lo, hi in zip(arms["drug_id"], arms["dose_min_mg_per_day"], arms["dose_max_mg_per_day"])]
+    arms["flag"] = [
+        classify_dose(num(lo), num(hi), lab.loc[d, "usual_low"], lab.loc[d, "usual_high"], lab.loc[d, "max"])
+        for d, lo, hi in zip(arms["drug_id"], arms["dose_min_mg_per_day"], arms["dose_max_mg_per_day"], strict=True)
+    ]
     return arms
 
 
-@figures.kept()
 def dose_figure():
     """Labelled usual range (bar) and maximum (tick) per drug, with the study arms' daily doses overlaid: one marker
     pair per distinct dose range and flag, labelled "xN" when N arms share it (readable at any number of arms)."""
+    figures.use_style()
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
 
     lab = label_ranges()
     doses = study_doses(with_labels=False)  # the chart shows no study names: a label edit does not redraw it
     doses = doses[doses["flag"] != "dose NA"]
-    doses = (doses.groupby(["drug_id", "dose_min_mg_per_day", "dose_max_mg_per_day", "flag"], dropna=False, sort=False)
-             .size().reset_index(name="arms"))
+    doses = (
+        doses.groupby(["drug_id", "dose_min_mg_per_day", "dose_max_mg_per_day", "flag"], dropna=False, sort=False)
+        .size()
+        .reset_index(name="arms")
+    )
     fig, ax = plt.subplots(figsize=(8.5, 4.2))
     for i, r in lab.iterrows():
         if _n(r["usual_low"]) is not None:
-            ax.plot([r["usual_low"], r["usual_high"]], [i, i], color="#9ecae1", linewidth=14, solid_capstyle="butt",
-                    marker="s", markersize=13, label="usual daily dose (label)")  # marker: a single-dose label shows
+            ax.plot(
+                [r["usual_low"], r["usual_high"]],
+                [i, i],
+                color="#9ecae1",
+                linewidth=14,
+                solid_capstyle="butt",
+                marker="s",
+                markersize=13,
+                label="usual daily dose (label)",
+            )  # marker: a single-dose label shows
         else:
-            ax.text(0.01, i, "no labelled dose (NA)", fontsize=9, style="italic", va="center",
-                    transform=blended_transform_factory(ax.transAxes, ax.transData))  # at the left, on its row
+            ax.text(
+                0.01,
+                i,
+                "no labelled dose (NA)",
+                fontsize=9,
+                style="italic",
+                va="center",
+                transform=blended_transform_factory(ax.transAxes, ax.transData),
+            )  # at the left, on its row
         if _n(r["max"]) is not None:
             ax.plot([r["max"]] * 2, [i - 0.3, i + 0.3], color="black", linewidth=2, label="maximum daily dose (label)")
-    styles = {"within labelled range": ("o", figures.PALETTE[2]), "above labelled range": ("X", figures.PALETTE[3]),
-              "below usual range": ("v", figures.PALETTE[1]), "no labelled range": ("s", figures.PALETTE[4])}
+    styles = {
+        "within labelled range": ("o", figures.PALETTE[2]),
+        "above labelled range": ("X", figures.PALETTE[3]),
+        "below usual range": ("v", figures.PALETTE[1]),
+        "no labelled range": ("s", figures.PALETTE[4]),
+    }
     order = {d: i for i, d in enumerate(lab["drug_id"])}
     for k, (_, r) in enumerate(doses.iterrows()):
         y = order[r["drug_id"]] + 0.18 + 0.08 * (k % 4)
         marker, colour = styles[r["flag"]]
         ax.plot([r["dose_min_mg_per_day"], r["dose_max_mg_per_day"]], [y, y], color=colour, linewidth=1.5)
-        ax.scatter([r["dose_min_mg_per_day"], r["dose_max_mg_per_day"]], [y, y], marker=marker, color=colour, s=45,
-                   zorder=3, edgecolor="black", linewidth=0.4, label=f"study dose: {r['flag']}")
+        ax.scatter(
+            [r["dose_min_mg_per_day"], r["dose_max_mg_per_day"]],
+            [y, y],
+            marker=marker,
+            color=colour,
+            s=45,
+            zorder=3,
+            edgecolor="black",
+            linewidth=0.4,
+            label=f"study dose: {r['flag']}",
+        )
         if r["arms"] > 1:
-            ax.annotate(f"\u00d7{r['arms']}", (r["dose_max_mg_per_day"], y), xytext=(5, -3), textcoords="offset points",
-                        fontsize=7.5)
+            ax.annotate(
+                f"\u00d7{r['arms']}",
+                (r["dose_max_mg_per_day"], y),
+                xytext=(5, -3),
+                textcoords="offset points",
+                fontsize=7.5,
+            )
     handles, labels = ax.get_legend_handles_labels()
-    uniq = dict(zip(labels, handles))
+    uniq = dict(zip(labels, handles, strict=True))
     ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=8.5, loc="center left", bbox_to_anchor=(1, 0.5))
     ax.set_yticks(range(len(lab)), lab["drug_id"])
     ax.set_ylim(len(lab) - 0.35, -0.6)  # top to bottom; study doses sit just below their drug's row
@@ -239,22 +344,49 @@ def dose_figure():
 def dose_table(name: str = "tbl-study-doses"):
     d = study_doses()
     d = d[d["flag"] != "dose NA"]
-    render.table(d, name, "Daily doses recorded for study arms, against the labelled range (arms without a dose omitted)",
-                 {"label": "Study", "drug_id": "Drug", "dose_text": "Dose as reported", "dose_min_mg_per_day": "Min mg/day",
-                  "dose_max_mg_per_day": "Max mg/day", "flag": "Against the label", "source_key": "Source"},
-                 cite_cols=("source_key",), max_rows=render.LIST_ROWS, source="data/arms.csv")
+    render.table(
+        d,
+        name,
+        "Daily doses recorded for study arms, against the labelled range (arms without a dose omitted)",
+        {
+            "label": "Study",
+            "drug_id": "Drug",
+            "dose_text": "Dose as reported",
+            "dose_min_mg_per_day": "Min mg/day",
+            "dose_max_mg_per_day": "Max mg/day",
+            "flag": "Against the label",
+            "source_key": "Source",
+        },
+        cite_cols=("source_key",),
+        max_rows=render.LIST_ROWS,
+        source="data/arms.csv",
+    )
 
 
 def preclinical_table(name: str = "tbl-preclinical"):
     p = datapkg.load("preclinical_results")
-    render.table(p, name, "PRECLINICAL (animal) results for lanperisone: reflex inhibition relative to eperisone and "
-                 "tolperisone", {"compound": "Compound", "comparator": "Comparator", "model": "Model", "route": "Route",
-                                 "measure": "Measure", "result": "Result", "relative_potency": "Potency",
-                                 "relative_duration": "Duration", "verification": "Status", "source_key": "Source"},
-                 cite_cols=("source_key",))
+    render.table(
+        p,
+        name,
+        "PRECLINICAL (animal) results for lanperisone: reflex inhibition relative to eperisone and tolperisone",
+        {
+            "compound": "Compound",
+            "comparator": "Comparator",
+            "model": "Model",
+            "route": "Route",
+            "measure": "Measure",
+            "result": "Result",
+            "relative_potency": "Potency",
+            "relative_duration": "Duration",
+            "verification": "Status",
+            "source_key": "Source",
+        },
+        cite_cols=("source_key",),
+    )
 
 
 # --- numbers ----------------------------------------------------------------------------------------------------
+
 
 def profile_numbers() -> dict:
     """Sourced (non-NA) vs NA counts of PK/dosing values per drug, and dose flags, for prose via glue."""

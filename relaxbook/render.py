@@ -3,6 +3,7 @@
 Text from data is escaped so it shows literally: Markdown/MyST syntax, pipes and HTML stay text.
 Columns named in ``cite_cols`` hold bib keys (``;``-separated) and become ``{cite:p}`` citations.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,6 +27,7 @@ def escape(value) -> str:
 def _isna(value) -> bool:
     try:
         import pandas as pd
+
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
@@ -43,7 +45,7 @@ def cite(keys) -> str:
 
 
 def claim(claim_id) -> str:
-    """MyST for claim ``claim_id``'s verification badge (see relaxbook/sphinxext.py)."""
+    """MyST for claim ``claim_id``'s verification badge (see relaxbook/ext/badges.py)."""
     return "{claim}`" + _checked_id(claim_id) + "`"
 
 
@@ -58,8 +60,9 @@ def _checked_id(claim_id) -> str:
     return str(claim_id)
 
 
-def markdown_table(df, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = (),
-                   myst_cols: tuple[str, ...] = ()) -> str:
+def markdown_table(
+    df, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = (), myst_cols: tuple[str, ...] = ()
+) -> str:
     """A pipe table. ``columns`` maps data column -> header text (and selects/orders columns).
 
     ``cite_cols`` hold bib keys (rendered as citations); ``myst_cols`` hold MyST made by this package's own
@@ -70,8 +73,7 @@ def markdown_table(df, columns: dict[str, str] | None = None, cite_cols: tuple[s
     rule = "| " + " | ".join("---" for _ in columns) + " |"
     lines = [head, rule]
     for _, row in df.iterrows():
-        cells = [cite(row[c]) if c in cite_cols else str(row[c]) if c in myst_cols else escape(row[c])
-                 for c in columns]
+        cells = [cite(row[c]) if c in cite_cols else str(row[c]) if c in myst_cols else escape(row[c]) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -93,8 +95,16 @@ def first_rows(df, max_rows: int | None, source: str | None = None):
     return df.head(max_rows), note
 
 
-def table(df, name: str, caption: str, columns: dict[str, str] | None = None, cite_cols: tuple[str, ...] = (),
-          myst_cols: tuple[str, ...] = (), max_rows: int | None = MAX_ROWS, source: str | None = None):
+def table(
+    df,
+    name: str,
+    caption: str,
+    columns: dict[str, str] | None = None,
+    cite_cols: tuple[str, ...] = (),
+    myst_cols: tuple[str, ...] = (),
+    max_rows: int | None = MAX_ROWS,
+    source: str | None = None,
+):
     """Display ``df`` as a numbered, captioned MyST table with label ``name`` (use ``{numref}`name```).
 
     A table longer than ``max_rows`` (default :data:`MAX_ROWS`) shows its first rows and a note linking the full
@@ -107,3 +117,17 @@ def table(df, name: str, caption: str, columns: dict[str, str] | None = None, ci
     body = markdown_table(df, columns, cite_cols, myst_cols)
     text = f"```{{table}} {escape(caption)}\n:name: {name}\n:align: left\n\n{body}\n```"
     display(Markdown(text + (f"\n\n{note}" if note else "")))
+
+
+def status_text(status: str) -> str:
+    """A verification status as shown in tables: icon and text."""
+    from relaxbook.data.status import label
+
+    return label(status)
+
+
+def sourced_table(df, status_col, name, caption, columns):
+    """A table whose ``status_col`` shows a verification status (icon + text) and whose source_key is cited."""
+    df = df.copy()
+    df[status_col] = df[status_col].map(status_text)
+    table(df, name, caption, columns, cite_cols=("source_key",))

@@ -1,5 +1,6 @@
 """Shared fixtures. Data tests need nothing built; site tests read _build/html (``make test`` builds it first);
 browser tests serve it on 127.0.0.1 and drive Debian chromium through Playwright."""
+
 from __future__ import annotations
 
 import functools
@@ -18,23 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 EXECUTED = ROOT / "_build" / "jupyter_execute"
 BIN = Path(sys.executable).parent
-# Builds in the tests shut their kernels down when they end (relaxbook.executor keeps them warm for 600 s by default):
-# the suite leaves no process behind. Tests of the warm hand-over between builds set a time of their own.
-os.environ.setdefault("RELAXBOOK_KERNEL_TTL", "0")
 CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if Path(p).exists()), None)
 
 
 def toc_files() -> list[str]:
     """Every page listed in _toc.yml (root first), as paths without suffix."""
-    from relaxbook.paths import toc_pages
+    from relaxbook.data.paths import toc_pages
 
     return toc_pages(ROOT)
-
-
-@pytest.fixture(autouse=True)
-def _no_kept_figures(monkeypatch):
-    """Tests run outside a build: figures are not kept (relaxbook.figures.kept), whatever a test sets up directly."""
-    monkeypatch.delenv("RELAXBOOK_FIGURES", raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -69,16 +61,19 @@ def ends_within(pid: int, seconds: float) -> bool:
 
 def copy_repo(dest: Path) -> Path:
     """A scratch copy of the book's sources (no venv, no build), for tests that break things."""
+
     def ignore(folder, names):
         return {n for n in names if n in {".venv", "_build", ".git", ".pytest_cache", "__pycache__"}}
+
     shutil.copytree(ROOT, dest, ignore=ignore)
     return dest
 
 
 def run(cmd: list[str], cwd: Path, root: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     env = dict(os.environ)
-    if root is not None:
+    if root is not None:  # the scratch copy's data and its own relaxbook code (ahead of the editable install)
         env["RELAXBOOK_ROOT"] = str(root)
+        env["PYTHONPATH"] = str(root)
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -106,9 +101,18 @@ def server(site):
 def browser_type_launch_args(browser_type_launch_args):
     if CHROMIUM is None:
         pytest.fail("Debian chromium is missing: run `make sysdeps` (make test does it for you)")
-    return {**browser_type_launch_args, "executable_path": CHROMIUM,
-            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run"]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
 
 
 def make(root: Path, *targets: str, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -117,23 +121,37 @@ def make(root: Path, *targets: str, timeout: int = 900) -> subprocess.CompletedP
     if not venv.exists():
         venv.symlink_to(BIN.parent, target_is_directory=True)
     # -o: never remake the venv stamp here (the linked venv is the one running these tests)
-    return run(["make", "--no-print-directory", "-o", ".venv/.installed", *targets], cwd=root, root=root, timeout=timeout)
+    return run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", *targets], cwd=root, root=root, timeout=timeout
+    )
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under ``folder``, by relative path."""
     import hashlib
 
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def reduced_toc(root: Path, *chapters: str) -> None:
     """Make a scratch copy build only ``chapters`` (e.g. "safety") under a plain root page, so a strict build stays
-    fast and intro.md's links to the other chapters do not become warnings."""
-    (root / "scratch_root.md").write_text("# Scratch build\n\nA reduced table of contents for one test.\n")
+    fast; the other chapter files are removed (a chapter left out of _toc.yml fails the build)."""
+    (root / "scratch_root.md").write_text(
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n"
+        "  name: python3\n  display_name: Python 3\n---\n\n(scratch-root)=\n# Scratch build\n\n"
+        "```{include} chapters/_notice.md\n```\n\n```{code-cell} ipython3\n:tags: [remove-cell]\n"
+        "from relaxbook import book\nbook.setup()\n```\n\nA reduced table of contents for one test.\n\n"
+        "## References\n\n```{bibliography}\n:filter: docname in docnames\n```\n"
+    )
     lines = ["format: jb-book", "root: scratch_root", "chapters:"] + [f"  - file: chapters/{c}" for c in chapters]
     (root / "_toc.yml").write_text("\n".join(lines) + "\n")
+    for page in (root / "chapters").glob("*.md"):
+        if not page.name.startswith("_") and page.stem not in chapters:
+            page.unlink()
 
 
 def site_pages(site: Path = SITE) -> list[str]:
@@ -141,8 +159,11 @@ def site_pages(site: Path = SITE) -> list[str]:
     _static/ templates, the downloads, or the index.html redirect stub."""
     if not site.exists():
         return [f"{f}.html" for f in toc_files()] + ["genindex.html", "search.html"]
-    return sorted(str(p.relative_to(site)) for p in site.rglob("*.html")
-                  if p.relative_to(site).parts[0] not in {"_static", "_downloads", "_sources"} and p.name != "index.html")
+    return sorted(
+        str(p.relative_to(site))
+        for p in site.rglob("*.html")
+        if p.relative_to(site).parts[0] not in {"_static", "_downloads", "_sources"} and p.name != "index.html"
+    )
 
 
 def open_page(page, url: str) -> None:

@@ -1,6 +1,7 @@
 """Accessibility: axe-core (bundled by axe-playwright-python, run offline in Debian chromium) on every page, WCAG 2.1
 A/AA rules plus the label-in-name rule: no critical or serious violation except those listed with a reason in
 tests/a11y_baseline.json. Dark mode is checked for colour contrast too."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,12 @@ from conftest import ROOT, open_page, site_pages
 pytestmark = pytest.mark.browser
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-OPTIONS = {"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"],
-           # experimental in axe, but the theme's search button broke it: keep the fix honest
-           "rules": {"label-content-name-mismatch": {"enabled": True}}}
+OPTIONS = {
+    "runOnly": {"type": "tag", "values": WCAG},
+    "resultTypes": ["violations"],
+    # experimental in axe, but the theme's search button broke it: keep the fix honest
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+}
 BASELINE = json.loads((ROOT / "tests" / "a11y_baseline.json").read_text(encoding="utf-8"))["entries"]
 
 
@@ -24,9 +28,11 @@ def accepted(rule: str, page: str) -> bool:
 
 
 def serious(results: dict, page: str) -> list[str]:
-    return [f"{v['id']} ({v['impact']}, {len(v['nodes'])}x): {v['nodes'][0]['html'][:160]}"
-            for v in results["violations"]
-            if v["impact"] in ("critical", "serious") and not accepted(v["id"], page)]
+    return [
+        f"{v['id']} ({v['impact']}, {len(v['nodes'])}x): {v['nodes'][0]['html'][:160]}"
+        for v in results["violations"]
+        if v["impact"] in ("critical", "serious") and not accepted(v["id"], page)
+    ]
 
 
 def test_baseline_entries_give_a_reason():

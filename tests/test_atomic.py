@@ -1,11 +1,12 @@
 """Atomic output: `make book` builds into a temporary folder and replaces _build/html only when the build succeeded.
 A failed build (invalid data, or a chapter that raises) exits non-zero and leaves the previous site byte-for-byte
 untouched, with no stamp update and no temporary folder left behind. Runs on a scratch copy with a one-chapter toc."""
+
 from __future__ import annotations
 
 import pytest
 
-from conftest import reduced_toc, make, tree_hashes
+from conftest import make, reduced_toc, tree_hashes
 
 pytestmark = pytest.mark.build
 
@@ -38,8 +39,11 @@ def test_a_failed_build_leaves_the_previous_site_untouched(scratch):
     studies.write_text(original, encoding="utf-8")
 
     # 2. a chapter that raises: the build itself fails after it started writing into the temporary folder
-    edit(scratch / "chapters" / "safety.md", "book.adverse_effects_table()",
-         "book.adverse_effects_table()\nraise RuntimeError('deliberate failure 9c1e')")
+    edit(
+        scratch / "chapters" / "safety.md",
+        "safety.adverse_effects_table()",
+        "safety.adverse_effects_table()\nraise RuntimeError('deliberate failure 9c1e')",
+    )
     bad = make(scratch, "_build/.built")
     out = bad.stdout + bad.stderr
     assert bad.returncode != 0

@@ -1,4 +1,5 @@
 """The evidence audit: statuses, sources, retractions, corrections, badges, certainty and the bibliography lint."""
+
 from __future__ import annotations
 
 import csv
@@ -9,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import ROOT, toc_files
-from relaxbook import bib
+from relaxbook.data import bib
 
 DATA = ROOT / "data"
 STATUSES = {"verified", "partly verified", "unsupported", "contradicted", "not found"}
@@ -22,8 +23,11 @@ def read(name):
 
 def excluded_keys():
     """Works excluded because they are retracted or duplicate publications (never usable as support)."""
-    return {s["source_key"] for s in read("studies")
-            if s["inclusion"] == "excluded" and s["exclusion_reason"].startswith(("retracted", "duplicate"))}
+    return {
+        s["source_key"]
+        for s in read("studies")
+        if s["inclusion"] == "excluded" and s["exclusion_reason"].startswith(("retracted", "duplicate"))
+    }
 
 
 def test_every_claim_has_a_valid_status_a_source_and_a_date():
@@ -54,8 +58,11 @@ def test_the_retracted_study_is_caught_if_it_were_used_as_support(monkeypatch):
     claims = read("claims")
     retracted = next(iter(excluded_keys()))
     claims[0] = {**claims[0], "status": "verified", "checked_against": retracted}
-    supported = [c for c in claims if c["status"] in {"verified", "partly verified"}
-                 and set(c["checked_against"].split(";")) & excluded_keys()]
+    supported = [
+        c
+        for c in claims
+        if c["status"] in {"verified", "partly verified"} and set(c["checked_against"].split(";")) & excluded_keys()
+    ]
     assert supported, "the guard above must be able to fail"
 
 
@@ -71,7 +78,7 @@ def test_each_of_the_twenty_references_maps_to_an_entry_or_a_documented_not_foun
 
 def test_bibliography_has_no_duplicate_doi_or_title():
     dois, titles = Counter(), Counter()
-    for key, entry in bib.entries().items():
+    for _key, entry in bib.entries().items():
         if "doi" in entry.fields:
             dois[entry.fields["doi"].lower()] += 1
         titles[re.sub(r"\W+", " ", entry.fields["title"]).lower().strip()] += 1
@@ -89,17 +96,21 @@ def grade(row):
     if row["start_level"] == "NA":
         return None
     level = {"high": 4, "low": 2}[row["start_level"]]
-    level += sum(int(row[d]) for d in ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias"))
+    level += sum(
+        int(row[d]) for d in ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
+    )
     return ["very low", "very low", "low", "moderate", "high"][max(level, 1)]
 
 
 def test_certainty_levels_are_computed_from_the_downgrades():
-    from relaxbook import book
-    for mine, theirs in zip(read("certainty"), book.certainty_rows()):
+    from relaxbook import certainty
+
+    for mine, theirs in zip(read("certainty"), certainty.certainty_rows()):
         assert theirs["level"] == grade(mine), mine["comparison_id"]
 
 
 # --- the built site ----------------------------------------------------------------------------------------------
+
 
 def page(site, name):
     return BeautifulSoup((site / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
@@ -132,7 +143,9 @@ def test_findings_table_shows_every_finding_and_marks_those_of_excluded_studies_
         assert cells[0] == study["label"] and cells[2] == finding["outcome"]
         assert cells[5] == finding["verification"]
         assert cells[6].startswith("excluded" if study["inclusion"] == "excluded" else study["inclusion"])
-    assert any(studies[f["study_id"]]["notice_key"] != "NA" for f in findings), "the retracted trial's findings are listed"
+    assert any(studies[f["study_id"]]["notice_key"] != "NA" for f in findings), (
+        "the retracted trial's findings are listed"
+    )
 
 
 @pytest.mark.parametrize("name", toc_files())

@@ -1,12 +1,13 @@
 """Bad input gives a clear message, one line per problem naming file, row, column and rule, and stops before any
 chapter runs. Each case breaks a scratch copy of the repository (never the real data) and runs
-``python -m relaxbook.validate`` on it; the build-level cases run jupyter-book on a reduced table of contents.
+``python -m relaxbook.data.validate`` on it; the build-level cases run jupyter-book on a reduced table of contents.
 
 Decisions recorded here (and in CONTRIBUTING.md):
 * a UTF-8 byte-order mark is **rejected** with a message saying how to fix it (other readers of the published CSVs
   would glue it to the first column name);
 * CRLF line endings are **accepted** and give exactly the same values as LF.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,11 +20,13 @@ import pytest
 from conftest import BIN, reduced_toc, run
 
 # One problem line: "  <file>[, row|line N][, column 'c']: message [rule]"
-PROBLEM_LINE = re.compile(r"^  (data/[a-z_]+\.(csv|json)|references\.bib)(, (row|line) \d+)?(, column '[^']+')?: \S.* \[[a-z-]+\]$")
+PROBLEM_LINE = re.compile(
+    r"^  (data/[a-z_]+\.(csv|json)|references\.bib)(, (row|line) \d+)?(, column '[^']+')?: \S.* \[[a-z-]+\]$"
+)
 
 
 def validate(root):
-    return run([sys.executable, "-m", "relaxbook.validate"], cwd=root, root=root)
+    return run([sys.executable, "-m", "relaxbook.data.validate"], cwd=root, root=root)
 
 
 def edit(path, old, new):
@@ -47,9 +50,11 @@ def line_of(path: Path, text: str) -> int:
 
 # --- the catalogue: name -> (break the scratch copy, the problem lines expected) ------------------------------
 
+
 def replace(name, old, new):
     def apply(root):
         edit(root / name, old, new)
+
     return apply
 
 
@@ -66,7 +71,7 @@ def header_only(root):
 
 def non_utf8(root):
     path = root / "data" / "scales.csv"
-    path.write_bytes(path.read_bytes().replace("Modified Ashworth".encode(), "Modified Äshworth".encode("latin-1")))
+    path.write_bytes(path.read_bytes().replace(b"Modified Ashworth", "Modified Äshworth".encode("latin-1")))
 
 
 def bom(root):
@@ -81,92 +86,153 @@ def claims_row(claim):
 CASES = {
     "wrong type": (
         replace("data/studies.csv", ",13,patients with spasticity,", ",thirteen,patients with spasticity,"),
-        lambda r: [f"data/studies.csv, row {row_of(r / 'data/studies.csv', 'roussan1985')}, column 'n_total': "
-                   "'thirteen' is not an integer [type]"]),
+        lambda r: [
+            f"data/studies.csv, row {row_of(r / 'data/studies.csv', 'roussan1985')}, column 'n_total': "
+            "'thirteen' is not an integer [type]"
+        ],
+    ),
     "missing required column": (
         replace("data/drugs.csv", "drug_id,inn,", "drug_id,"),
-        lambda r: ["data/drugs.csv, row 1, column 'inn': required column is missing from the header [missing-column]"]),
+        lambda r: ["data/drugs.csv, row 1, column 'inn': required column is missing from the header [missing-column]"],
+    ),
     "extra unknown column": (
         add_column,
-        lambda r: ["data/scales.csv, row 1, column 'comment': column is not described in data/datapackage.json "
-                   "[extra-column]"]),
+        lambda r: [
+            "data/scales.csv, row 1, column 'comment': column is not described in data/datapackage.json [extra-column]"
+        ],
+    ),
     "duplicate primary key": (
         replace("data/pathway_steps.csv", "lanperisone,2,Lanperisone", "lanperisone,1,Lanperisone"),
-        lambda r: ["data/pathway_steps.csv, row 3, column 'drug_id,step': duplicate key ('lanperisone', 1) "
-                   "(first on row 2) [primary-key]"]),
+        lambda r: [
+            "data/pathway_steps.csv, row 3, column 'drug_id,step': duplicate key ('lanperisone', 1) "
+            "(first on row 2) [primary-key]"
+        ],
+    ),
     "dangling foreign key": (
         replace("data/arms.csv", "roussan1985-a,roussan1985,", "roussan1985-a,roussan1986,"),
-        lambda r: [f"data/arms.csv, row {row_of(r / 'data/arms.csv', 'roussan1985-a')}, column 'study_id': "
-                   "'roussan1986' has no match in studies.study_id [foreign-key]"]),
+        lambda r: [
+            f"data/arms.csv, row {row_of(r / 'data/arms.csv', 'roussan1985-a')}, column 'study_id': "
+            "'roussan1986' has no match in studies.study_id [foreign-key]"
+        ],
+    ),
     "value out of range": (
         replace("data/adverse_effects.csv", ",10,63,", ",10,163,"),
-        lambda r: ["data/adverse_effects.csv, row 2, column 'frequency_pct_max': 163 is above the maximum 100 [maximum]"]),
+        lambda r: [
+            "data/adverse_effects.csv, row 2, column 'frequency_pct_max': 163 is above the maximum 100 [maximum]"
+        ],
+    ),
     "value below minimum": (
         replace("data/studies.csv", ",13,patients with spasticity,", ",0,patients with spasticity,"),
-        lambda r: [f"data/studies.csv, row {row_of(r / 'data/studies.csv', 'roussan1985')}, column 'n_total': "
-                   "0 is below the minimum 1 [minimum]"]),
+        lambda r: [
+            f"data/studies.csv, row {row_of(r / 'data/studies.csv', 'roussan1985')}, column 'n_total': "
+            "0 is below the minimum 1 [minimum]"
+        ],
+    ),
     "minimum above maximum": (
         replace("data/adverse_effects.csv", ",10,63,", ",70,63,"),
-        lambda r: ["data/adverse_effects.csv, row 2, column 'frequency_pct_min': 70 is above frequency_pct_max = 63 "
-                   "[min-max]"]),
+        lambda r: [
+            "data/adverse_effects.csv, row 2, column 'frequency_pct_min': 70 is above frequency_pct_max = 63 [min-max]"
+        ],
+    ),
     "value not in enum": (
         replace("data/claims.csv", "c02,mechanisms,", "c02,mechanism,"),
-        lambda r: ["data/claims.csv, row 3, column 'chapter': 'mechanism' is not one of: introduction, mechanisms, "
-                   "clinical, protocols, safety, conclusions [enum]"]),
+        lambda r: [
+            "data/claims.csv, row 3, column 'chapter': 'mechanism' is not one of: introduction, mechanisms, "
+            "clinical, protocols, safety, conclusions [enum]"
+        ],
+    ),
     "empty file": (
         lambda root: (root / "data" / "scales.csv").write_bytes(b""),
-        lambda r: ["data/scales.csv, row 1: is empty: expected a header row and data rows [empty]"]),
-    "header only": (
-        header_only,
-        lambda r: ["data/scales.csv, row 2: has a header but no data rows [no-rows]"]),
+        lambda r: ["data/scales.csv, row 1: is empty: expected a header row and data rows [empty]"],
+    ),
+    "header only": (header_only, lambda r: ["data/scales.csv, row 2: has a header but no data rows [no-rows]"]),
     "non-UTF-8 bytes": (
         non_utf8,
-        lambda r: ["data/scales.csv, row 2, column 'name': is not valid UTF-8 (byte 0xc4); save the file as UTF-8 "
-                   "[encoding]"]),
+        lambda r: [
+            "data/scales.csv, row 2, column 'name': is not valid UTF-8 (byte 0xc4); save the file as UTF-8 [encoding]"
+        ],
+    ),
     "UTF-8 BOM (rejected)": (
         bom,
-        lambda r: ["data/drugs.csv, row 1, column 'drug_id': starts with a UTF-8 byte-order mark (BOM); save as UTF-8 "
-                   "without BOM [encoding]"]),
+        lambda r: [
+            "data/drugs.csv, row 1, column 'drug_id': starts with a UTF-8 byte-order mark (BOM); save as UTF-8 "
+            "without BOM [encoding]"
+        ],
+    ),
     "blank cell": (
         replace("data/drugs.csv", "baclofen,baclofen,GABA-B", "baclofen,,GABA-B"),
-        lambda r: [f"data/drugs.csv, row {row_of(r / 'data/drugs.csv', 'baclofen')}, column 'inn': "
-                   "is empty; write NA for unknown [blank]"]),
+        lambda r: [
+            f"data/drugs.csv, row {row_of(r / 'data/drugs.csv', 'baclofen')}, column 'inn': "
+            "is empty; write NA for unknown [blank]"
+        ],
+    ),
     "NA in a required column": (
         replace("data/drugs.csv", "baclofen,baclofen,GABA-B", "baclofen,NA,GABA-B"),
-        lambda r: [f"data/drugs.csv, row {row_of(r / 'data/drugs.csv', 'baclofen')}, column 'inn': "
-                   "is NA but this column is required [required]"]),
+        lambda r: [
+            f"data/drugs.csv, row {row_of(r / 'data/drugs.csv', 'baclofen')}, column 'inn': "
+            "is NA but this column is required [required]"
+        ],
+    ),
     "bad date": (
         replace("data/claims.csv", ",2026-11-25,", ",2026-13-25,"),
-        lambda r: ["data/claims.csv, row 2, column 'date_checked': '2026-13-25' is not a date (YYYY-MM-DD) [type]"]),
+        lambda r: ["data/claims.csv, row 2, column 'date_checked': '2026-13-25' is not a date (YYYY-MM-DD) [type]"],
+    ),
     "unknown source_key": (
         replace("data/drugs.csv", ",eisai_myonal\n", ",eisai_myonal_typo\n"),
-        lambda r: [f"data/drugs.csv, row {row_of(r / 'data/drugs.csv', 'eperisone')}, column 'source_key': "
-                   "'eisai_myonal_typo' is not a key in references.bib [bibkey]"]),
+        lambda r: [
+            f"data/drugs.csv, row {row_of(r / 'data/drugs.csv', 'eperisone')}, column 'source_key': "
+            "'eisai_myonal_typo' is not a key in references.bib [bibkey]"
+        ],
+    ),
     "malformed BibTeX entry": (
-        replace("references.bib", "  journal = {Saudi Pharmaceutical Journal},", "  journal {Saudi Pharmaceutical Journal},"),
-        lambda r: [f"references.bib, line {line_of(r / 'references.bib', 'journal {Saudi Pharmaceutical Journal},')}: "
-                   "syntax error: '=' expected [bibtex]"]),
+        replace(
+            "references.bib", "  journal = {Saudi Pharmaceutical Journal},", "  journal {Saudi Pharmaceutical Journal},"
+        ),
+        lambda r: [
+            f"references.bib, line {line_of(r / 'references.bib', 'journal {Saudi Pharmaceutical Journal},')}: "
+            "syntax error: '=' expected [bibtex]"
+        ],
+    ),
     "retracted work used as support (claim)": (
-        replace("data/claims.csv", "[17],contradicted,The only support is a retracted paper",
-                "[17],verified,The only support is a retracted paper"),
-        lambda r: [f"data/claims.csv, row {row_of(r / 'data/claims.csv', 'c27')}, column 'checked_against': claim c27 "
-                   "is 'verified' but rests on retracted work 'luo2017comparative' (study luo2017); mark it "
-                   "contradicted or check it against another source [retracted-support]"]),
+        replace(
+            "data/claims.csv",
+            "[17],contradicted,The only support is a retracted paper",
+            "[17],verified,The only support is a retracted paper",
+        ),
+        lambda r: [
+            f"data/claims.csv, row {row_of(r / 'data/claims.csv', 'c27')}, column 'checked_against': claim c27 "
+            "is 'verified' but rests on retracted work 'luo2017comparative' (study luo2017); mark it "
+            "contradicted or check it against another source [retracted-support]"
+        ],
+    ),
     "accurate description of retracted work marked verified": (
-        replace("data/claims.csv", "[17],unsupported,\"Accurately describes a paper", "[17],verified,\"Accurately describes a paper"),
-        lambda r: [f"data/claims.csv, row {row_of(r / 'data/claims.csv', 'c35')}, column 'checked_against': claim c35 "
-                   "is 'verified' but rests on retracted work 'luo2017comparative' (study luo2017)"]),
+        replace(
+            "data/claims.csv",
+            '[17],unsupported,"Accurately describes a paper',
+            '[17],verified,"Accurately describes a paper',
+        ),
+        lambda r: [
+            f"data/claims.csv, row {row_of(r / 'data/claims.csv', 'c35')}, column 'checked_against': claim c35 "
+            "is 'verified' but rests on retracted work 'luo2017comparative' (study luo2017)"
+        ],
+    ),
     "retracted study supports a conclusion": (
         replace("data/conclusion_evidence.csv", "c47,luo2017,excluded (retracted)", "c47,luo2017,supports"),
-        lambda r: ["data/conclusion_evidence.csv, row 8, column 'role': retracted study luo2017 (luo2017comparative) "
-                   "cannot support claim c47 [retracted-support]"]),
+        lambda r: [
+            "data/conclusion_evidence.csv, row 8, column 'role': retracted study luo2017 (luo2017comparative) "
+            "cannot support claim c47 [retracted-support]"
+        ],
+    ),
     "row with too many cells": (
         replace("data/drugs.csv", ",eisai_myonal\n", ",eisai_myonal,extra\n"),
-        lambda r: [f"data/drugs.csv, row {row_of(r / 'data/drugs.csv', 'eperisone')}: has 7 cells, header has 6 "
-                   "[row-length]"]),
+        lambda r: [
+            f"data/drugs.csv, row {row_of(r / 'data/drugs.csv', 'eperisone')}: has 7 cells, header has 6 [row-length]"
+        ],
+    ),
     "unreadable datapackage.json": (
         lambda root: (root / "data" / "datapackage.json").write_text('{"resources": [', encoding="utf-8"),
-        lambda r: ["data/datapackage.json: cannot be read: Expecting value: line 1 column 16 (char 15) [descriptor]"]),
+        lambda r: ["data/datapackage.json: cannot be read: Expecting value: line 1 column 16 (char 15) [descriptor]"],
+    ),
 }
 
 
@@ -204,8 +270,10 @@ def test_every_catalogue_case_breaks_the_data_it_claims_to(scratch):
 
 
 def test_crlf_line_endings_are_accepted_and_give_the_same_values(scratch):
-    code = ("from relaxbook.datapkg import validate_package; t = validate_package(); "
-            "print(sorted((k, repr(v)) for k, v in t.items()))")
+    code = (
+        "from relaxbook.data.datapkg import validate_package; t = validate_package(); "
+        "print(sorted((k, repr(v)) for k, v in t.items()))"
+    )
     before = run([sys.executable, "-c", code], cwd=scratch, root=scratch)
     assert before.returncode == 0, before.stderr
     for path in (scratch / "data").glob("*.csv"):
@@ -221,7 +289,7 @@ def test_crlf_line_endings_are_accepted_and_give_the_same_values(scratch):
 def test_the_current_record_only_citation_of_retracted_work_is_allowed():
     """c35 (protocols) is 'verified' against the retracted paper *and* its retraction notice: it reports what the
     paper says, shown for the record. The rule allows exactly that and nothing else (see the catalogue above)."""
-    from relaxbook import datapkg
+    from relaxbook.data import datapkg
 
     tables = datapkg.validate_package()
     assert datapkg.retracted_keys(tables), "the retracted study must be listed in studies.csv"
@@ -229,6 +297,7 @@ def test_the_current_record_only_citation_of_retracted_work_is_allowed():
 
 
 # --- build-level cases (reduced table of contents to stay fast) ------------------------------------------------
+
 
 def build(root):
     result = run([str(BIN / "jupyter-book"), "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=root, root=root)
@@ -248,7 +317,7 @@ def test_malformed_csv_stops_make_book_before_any_chapter_runs(scratch):
 
 
 def test_malformed_csv_stops_a_build_by_hand_before_any_chapter_runs(scratch):
-    """`jupyter-book build .` by hand: relaxbook.sphinxext validates before any chapter executes."""
+    """`jupyter-book build .` by hand: relaxbook.ext.badges validates before any chapter executes."""
     edit(scratch / "data" / "studies.csv", ",13,patients with spasticity,", ",thirteen,patients with spasticity,")
     result, out = build(scratch)
     assert result.returncode != 0
@@ -273,22 +342,29 @@ def test_unknown_citation_key_fails_the_build_naming_chapter_and_key(scratch):
 
 def test_a_chapter_cell_that_raises_fails_the_build_naming_chapter_and_exception(scratch):
     reduced_toc(scratch, "conclusions")
-    edit(scratch / "chapters" / "conclusions.md", "book.conclusions_table()",
-         "book.conclusions_table()\nraise ValueError('deliberate failure 7f3a')")
+    edit(
+        scratch / "chapters" / "conclusions.md",
+        "certainty.conclusions_table()",
+        "certainty.conclusions_table()\nraise ValueError('deliberate failure 7f3a')",
+    )
     result, out = build(scratch)
     assert result.returncode != 0
     lines = out.splitlines()
     assert any("chapters/conclusions.md" in line and "ExecutionError" in line for line in lines), out[-3000:]
     assert "ValueError" in out and "deliberate failure 7f3a" in out
     # the one-line summary `make book` prints after the tracebacks
-    from relaxbook.validate import explain_build_log
-    assert explain_build_log(out, scratch) == ["chapters/conclusions.md: ValueError: deliberate failure 7f3a [cell-error]"]
+    from relaxbook.data.validate import explain_build_log
+
+    assert explain_build_log(out, scratch) == [
+        "chapters/conclusions.md: ValueError: deliberate failure 7f3a [cell-error]"
+    ]
     assert explain_build_log("WARNING: undefined label: 'x'\nbuild finished with problems", scratch) == []
     # no silent page: the failing chapter is not published as if it had worked
     assert not (scratch / "_build" / "html" / "chapters" / "conclusions.html").exists()
 
 
 # --- the standard validator agrees; ours is authoritative for the project's extra rules -------------------------
+
 
 def frictionless_report(root):
     frictionless = pytest.importorskip("frictionless")
@@ -299,13 +375,24 @@ def test_frictionless_validates_the_whole_package_with_its_data(scratch):
     report = frictionless_report(scratch)
     assert report.valid, [f"{t.name}: {e.type}: {e.note}" for t in report.tasks for e in t.errors][:20]
     rows = {t.name: t.stats.get("rows") for t in report.tasks}
-    from relaxbook.datapkg import validate_package
+    from relaxbook.data.datapkg import validate_package
+
     assert rows == {name: len(table) for name, table in validate_package().items()}, "frictionless must read every row"
 
 
-STANDARD_RULES = ["wrong type", "missing required column", "extra unknown column", "duplicate primary key",
-                  "dangling foreign key", "value out of range", "value below minimum", "value not in enum", "bad date",
-                  "NA in a required column", "non-UTF-8 bytes"]
+STANDARD_RULES = [
+    "wrong type",
+    "missing required column",
+    "extra unknown column",
+    "duplicate primary key",
+    "dangling foreign key",
+    "value out of range",
+    "value below minimum",
+    "value not in enum",
+    "bad date",
+    "NA in a required column",
+    "non-UTF-8 bytes",
+]
 EXTRA_RULES = ["unknown source_key", "retracted work used as support (claim)", "retracted study supports a conclusion"]
 
 
@@ -318,7 +405,7 @@ def test_frictionless_also_rejects_what_breaks_a_standard_rule(scratch, case):
 @pytest.mark.parametrize("case", EXTRA_RULES)
 def test_only_our_validator_enforces_the_project_rules(scratch, case):
     """Bib keys (`"bibkey": true`, checked against references.bib) and retracted-work rules are not expressible in
-    Table Schema, so frictionless passes these and `relaxbook.validate` (run by make book and by the build) is the
+    Table Schema, so frictionless passes these and `relaxbook.data.validate` (run by make book and by the build) is the
     authority: both must pass before anything is published."""
     CASES[case][0](scratch)
     assert frictionless_report(scratch).valid

@@ -1,4 +1,5 @@
 """Real-browser tests: Debian chromium driven by Playwright against the site served on 127.0.0.1."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """The data package: valid, sourced, NA-honest, and never leaning on retracted work. No build needed."""
+
 from __future__ import annotations
 
 import csv
@@ -7,7 +8,7 @@ import json
 import pytest
 
 from conftest import ROOT
-from relaxbook import bib, datapkg
+from relaxbook.data import bib, datapkg
 
 DATA = ROOT / "data"
 PACKAGE = json.loads((DATA / "datapackage.json").read_text())
@@ -46,7 +47,9 @@ def test_every_fact_row_has_a_source_key_in_references_bib():
     keys = bib.keys()
     checked = 0
     for table, column in bibkey_columns():
-        field = next(f for r in PACKAGE["resources"] if r["name"] == table for f in r["schema"]["fields"] if f["name"] == column)
+        field = next(
+            f for r in PACKAGE["resources"] if r["name"] == table for f in r["schema"]["fields"] if f["name"] == column
+        )
         for i, row in enumerate(rows(table), start=2):
             if row[column] == "NA":
                 assert not field.get("constraints", {}).get("required"), f"data/{table}.csv row {i}: {column} is NA"
@@ -137,7 +140,7 @@ def test_reading_an_undeclared_table_fails():
 def test_a_table_is_validated_once_per_content_and_each_load_is_an_independent_copy(tmp_path, monkeypatch):
     import shutil
 
-    from relaxbook import paths
+    from relaxbook.data import paths
 
     data = tmp_path / "data"
     shutil.copytree(DATA, data)

@@ -1,4 +1,5 @@
 """The Pages workflow runs exactly the README's two commands and publishes the folder the Makefile builds."""
+
 from __future__ import annotations
 
 import re

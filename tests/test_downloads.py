@@ -1,27 +1,33 @@
 """Take it away: every page links the CSVs it declares in ``book.setup(...)``, the whole data package as a zip and
 the book as a PDF; downloaded CSVs are the repository's data with formula-like text cells neutralised."""
+
 from __future__ import annotations
 
 import csv
 import io
 import json
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from bs4 import BeautifulSoup
 
 from conftest import ROOT, toc_files
-from relaxbook import site as relsite
+from relaxbook.ext import site as relsite
 
 PACKAGE = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
-FIELDS = [{"name": "study_id", "type": "string"}, {"name": "n_total", "type": "integer"},
-          {"name": "effect", "type": "number"}, {"name": "note", "type": "string"}]
+FIELDS = [
+    {"name": "study_id", "type": "string"},
+    {"name": "n_total", "type": "integer"},
+    {"name": "effect", "type": "number"},
+    {"name": "note", "type": "string"},
+]
 
 
 # --- unit tests: no build needed ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
+
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])
 def test_formula_like_text_cells_are_prefixed_with_a_quote(cell):
     assert relsite.neutralise(cell) == "'" + cell
 
@@ -60,7 +66,7 @@ def test_every_toc_page_declares_known_tables():
 
 
 def test_data_package_zip_is_reproducible(tmp_path):
-    when = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    when = datetime(2026, 1, 2, tzinfo=UTC)
     relsite.write_downloads(tmp_path / "a", when)
     relsite.write_downloads(tmp_path / "b", when)
     a, b = (tmp_path / x / relsite.ZIP_NAME for x in "ab")
@@ -68,6 +74,7 @@ def test_data_package_zip_is_reproducible(tmp_path):
 
 
 # --- the built site -------------------------------------------------------------------------------------------
+
 
 def box_links(site, page):
     soup = BeautifulSoup((site / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
@@ -83,7 +90,7 @@ def test_each_page_links_exactly_the_tables_it_declares_plus_zip_and_pdf(site, p
     prefix = "../" * page.count("/")
     links = box_links(site, page)
     assert links[: len(declared)] == [f"{prefix}_downloads/data/{paths[t]}" for t in declared]
-    assert links[len(declared):] == [f"{prefix}_downloads/data-package.zip", f"{prefix}_downloads/book.pdf"]
+    assert links[len(declared) :] == [f"{prefix}_downloads/data-package.zip", f"{prefix}_downloads/book.pdf"]
 
 
 def source_rows(res):

@@ -1,23 +1,40 @@
 """Effect sizes: known answers from statsmodels' reference values (R metafor/meta), NA never imputed, excluded
 studies never in an estimate, and the forest plot shows exactly the rows with complete statistics."""
+
 from __future__ import annotations
 
 import csv
 import math
 
-import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
 from conftest import ROOT
-from relaxbook import bib, effects, render
+from relaxbook import effects, render
+from relaxbook.data import bib
 
 results_meta = pytest.importorskip("statsmodels.stats.tests.results.results_meta")
 
 # dat.fine1993 columns nei, nci, e2i, c2i as in statsmodels/stats/tests/test_meta.py (perktold2020metaanalysis)
-FINE1993 = [(19, 22, 11, 12), (34, 35, 18, 12), (72, 68, 21, 15), (22, 20, 14, 5), (70, 32, 42, 13), (183, 94, 80, 33),
-            (26, 50, 13, 18), (61, 55, 37, 30), (36, 25, 23, 12), (45, 35, 19, 14), (246, 208, 106, 76),
-            (386, 141, 170, 46), (59, 32, 34, 17), (45, 15, 18, 3), (14, 18, 13, 14), (26, 19, 12, 10), (74, 75, 42, 40)]
+FINE1993 = [
+    (19, 22, 11, 12),
+    (34, 35, 18, 12),
+    (72, 68, 21, 15),
+    (22, 20, 14, 5),
+    (70, 32, 42, 13),
+    (183, 94, 80, 33),
+    (26, 50, 13, 18),
+    (61, 55, 37, 30),
+    (36, 25, 23, 12),
+    (45, 35, 19, 14),
+    (246, 208, 106, 76),
+    (386, 141, 170, 46),
+    (59, 32, 34, 17),
+    (45, 15, 18, 3),
+    (14, 18, 13, 14),
+    (26, 19, 12, 10),
+    (74, 75, 42, 40),
+]
 # Kacker (2004) example (results_meta.py header): effects and variances
 KACKER_Y = [61.0, 61.4, 62.21, 62.3, 62.34, 62.6, 62.7, 62.84, 65.9]
 KACKER_V = [0.2025, 1.2100, 0.0900, 0.2025, 0.3844, 0.5625, 0.0676, 0.0225, 1.8225]
@@ -29,6 +46,7 @@ def rows(name):
 
 
 # --- known answers ------------------------------------------------------------------------------------------
+
 
 def test_log_risk_ratio_equals_metafor_escalc_on_fine1993():
     eff = [effects.log_risk_ratio(e1, n1, e2, n2)[:2] for n1, n2, e1, e2 in FINE1993]
@@ -54,7 +72,7 @@ def test_smd_equals_r_meta_on_the_applied_meta_analysis_example():
 
 def test_mean_difference_and_ci_follow_the_handbook_formulas():
     md, var = effects.mean_difference(94, 22, 60, 92, 20, 60)
-    assert (md, var) == pytest.approx((2.0, (22 ** 2 + 20 ** 2) / 60))
+    assert (md, var) == pytest.approx((2.0, (22**2 + 20**2) / 60))
     low, high = effects.ci(md, var)
     assert (low, high) == pytest.approx((2 - 1.959964 * math.sqrt(var), 2 + 1.959964 * math.sqrt(var)), rel=1e-6)
 
@@ -66,11 +84,14 @@ def test_zero_cell_gets_half_added_and_says_so():
 
 # --- rules on the book's data -----------------------------------------------------------------------------------
 
+
 def test_computed_risk_ratios_equal_a_hand_calculation_from_the_csv():
     c = effects.forest_rows().set_index("outcome")
     assert c.loc["any adverse event", "estimate"] == pytest.approx((61 / 337) / (11 / 78))
     se = math.sqrt(1 / 24 - 1 / 337 + 1 / 3 - 1 / 78)
-    assert c.loc["headache", "ci_high"] == pytest.approx(math.exp(math.log((24 / 337) / (3 / 78)) + 1.959964 * se), rel=1e-6)
+    assert c.loc["headache", "ci_high"] == pytest.approx(
+        math.exp(math.log((24 / 337) / (3 / 78)) + 1.959964 * se), rel=1e-6
+    )
 
 
 def test_events_back_calculated_only_when_exactly_one_integer_gives_the_percentage():
@@ -122,11 +143,14 @@ def test_forest_plot_rows_equal_the_rows_with_complete_statistics():
     assert len(labels) == len(fr)
     # each row's estimate and CI is written beside it; axis labels are plain numbers (no mathtext like 10^0)
     written = {t.get_text() for ax in fig.axes for t in ax.texts}
-    assert {f"{e:.2f} ({lo:.2f} to {hi:.2f})" for e, lo, hi in zip(fr["estimate"], fr["ci_low"], fr["ci_high"])} <= written
+    assert {
+        f"{e:.2f} ({lo:.2f} to {hi:.2f})" for e, lo, hi in zip(fr["estimate"], fr["ci_low"], fr["ci_high"])
+    } <= written
     fig.canvas.draw()
     ticks = [t.get_text() for ax in fig.axes for t in ax.get_xticklabels() if t.get_text()]
     assert ticks and not any("$" in t for t in ticks) and "1" in ticks
     import matplotlib.pyplot as plt
+
     plt.close(fig)
 
 
@@ -142,21 +166,36 @@ def test_every_statistic_has_a_source_and_na_renders_as_na():
         assert r["source_key"] in keys
     c = effects.contrasts()
     c["effect"] = ["NA" if s != "computed" else "x" for s in c["status"]]
-    text = render.markdown_table(c, {"label": "Study", "effect": "Effect", "source_key": "Source"}, cite_cols=("source_key",))
+    text = render.markdown_table(
+        c, {"label": "Study", "effect": "Effect", "source_key": "Source"}, cite_cols=("source_key",)
+    )
     assert text.count("| NA |") == int((c["status"] != "computed").sum())
     assert "{cite:p}`" in text
 
 
 # --- independent recomputation of the glued numbers (used by tests/test_site.py) -------------------------------
 
+
 def expected_effect_numbers() -> dict:
     """csv-only recomputation of effects.effect_numbers()."""
     st, studies = rows("outcome_stats"), {s["study_id"]: s for s in rows("studies")}
-    out = {"eff_contrasts": 0, "eff_computed": 0, "eff_no_dispersion": 0, "eff_no_dispersion_type": 0, "eff_excluded": 0}
+    out = {
+        "eff_contrasts": 0,
+        "eff_computed": 0,
+        "eff_no_dispersion": 0,
+        "eff_no_dispersion_type": 0,
+        "eff_excluded": 0,
+    }
     computed_studies = set()
     for e in (r for r in st if r["role"] == "experimental"):
-        c = next(r for r in st if r["role"] == "comparator" and r["study_id"] == e["study_id"]
-                 and r["outcome"] == e["outcome"] and r["timepoint"] == e["timepoint"])
+        c = next(
+            r
+            for r in st
+            if r["role"] == "comparator"
+            and r["study_id"] == e["study_id"]
+            and r["outcome"] == e["outcome"]
+            and r["timepoint"] == e["timepoint"]
+        )
         out["eff_contrasts"] += 1
         if studies[e["study_id"]]["inclusion"] == "excluded":
             out["eff_excluded"] += 1
@@ -174,8 +213,9 @@ def expected_effect_numbers() -> dict:
             out["eff_computed"] += 1
             computed_studies.add(e["study_id"])
     out["eff_not_computed"] = out["eff_contrasts"] - out["eff_computed"]
-    out["eff_other_missing"] = (out["eff_not_computed"] - out["eff_no_dispersion"] - out["eff_no_dispersion_type"]
-                                - out["eff_excluded"])
+    out["eff_other_missing"] = (
+        out["eff_not_computed"] - out["eff_no_dispersion"] - out["eff_no_dispersion_type"] - out["eff_excluded"]
+    )
     out["eff_studies_computed"] = len(computed_studies)
     out["eff_pooled"] = 0 if len(computed_studies) < 2 else None  # pooling needs two studies; recheck if data grow
     return out

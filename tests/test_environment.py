@@ -1,5 +1,6 @@
 """The environment: consistent (pip check), fully locked (every import is in requirements.lock), and a Python that is
 too old is refused with a clear message before anything is installed."""
+
 from __future__ import annotations
 
 import ast
@@ -8,7 +9,6 @@ import shutil
 import subprocess
 import sys
 from importlib.metadata import packages_distributions
-from pathlib import Path
 
 from conftest import ROOT, run, toc_files
 
@@ -30,9 +30,14 @@ def locked() -> set[str]:
 
 def python_sources() -> dict[str, str]:
     """Source text of the helper package, the tests and every code cell of every chapter (and the template)."""
-    sources = {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8")
-               for folder in ("relaxbook", "tests") for p in sorted((ROOT / folder).rglob("*.py"))}
-    pages = {f"{page}.md" for page in toc_files()} | {str(p.relative_to(ROOT)) for p in (ROOT / "chapters").glob("*.md")}
+    sources = {
+        str(p.relative_to(ROOT)): p.read_text(encoding="utf-8")
+        for folder in ("relaxbook", "tests")
+        for p in sorted((ROOT / folder).rglob("*.py"))
+    }
+    pages = {f"{page}.md" for page in toc_files()} | {
+        str(p.relative_to(ROOT)) for p in (ROOT / "chapters").glob("*.md")
+    }
     for page in sorted(pages):
         text = (ROOT / page).read_text(encoding="utf-8")
         for n, cell in enumerate(re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, re.S)):
@@ -79,8 +84,11 @@ def test_every_third_party_import_is_in_the_lock():
 
 def test_lock_check_catches_an_unlocked_import(monkeypatch):
     """The check above would fail for an import that no locked distribution provides."""
-    monkeypatch.setattr(sys.modules[__name__], "python_sources",
-                        lambda: {"x.py": "import pandas, pytest, relaxbook\nimport surely_not_installed_module\n"})
+    monkeypatch.setattr(
+        sys.modules[__name__],
+        "python_sources",
+        lambda: {"x.py": "import pandas, pytest, relaxbook\nimport surely_not_installed_module\n"},
+    )
     try:
         test_every_third_party_import_is_in_the_lock()
     except AssertionError as exc:
@@ -107,6 +115,8 @@ def test_make_book_refuses_an_old_python_clearly(tmp_path):
 
 
 def test_make_check_python_accepts_this_python(tmp_path):
-    result = run(["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), "check-python",
-                  f"PYTHON={sys.executable}"], cwd=tmp_path)
+    result = run(
+        ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), "check-python", f"PYTHON={sys.executable}"],
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr

@@ -1,5 +1,6 @@
 """Text from data is shown as text: HTML, Markdown, MyST roles, pipes and maths in a CSV cell appear literally on the
 page and inject nothing. Builds one chapter of a scratch copy with a hostile evidence_says cell in data/claims.csv."""
+
 from __future__ import annotations
 
 import csv
@@ -8,12 +9,14 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import reduced_toc, BIN, run
+from conftest import BIN, reduced_toc, run
 
 pytestmark = pytest.mark.build
 
-PAYLOAD = ("<script>alert(1)</script> **bold** _it_ a|b {cite}`roussan1985baclofen` {cite:p}`nosuchkey` $x^2$ "
-           "[link](https://evil.example) <img src=x onerror=alert(2)> &amp; \\| `code` (label)= :::{note} #7")
+PAYLOAD = (
+    "<script>alert(1)</script> **bold** _it_ a|b {cite}`roussan1985baclofen` {cite:p}`nosuchkey` $x^2$ "
+    "[link](https://evil.example) <img src=x onerror=alert(2)> &amp; \\| `code` (label)= :::{note} #7"
+)
 CLAIM = "c38"  # a safety claim; the safety chapter shows every claim's evidence_says in tbl-claims-safety
 
 
@@ -31,10 +34,13 @@ def set_note(path, claim, note):
 def test_text_from_data_is_shown_literally_and_injects_nothing(scratch):
     reduced_toc(scratch, "safety")
     set_note(scratch / "data" / "claims.csv", CLAIM, PAYLOAD)
-    result = run([str(BIN / "jupyter-book"), "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=scratch, root=scratch)
+    result = run(
+        [str(BIN / "jupyter-book"), "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=scratch, root=scratch
+    )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    soup = BeautifulSoup((scratch / "_build" / "html" / "chapters" / "safety.html").read_text(encoding="utf-8"),
-                         "html.parser")
+    soup = BeautifulSoup(
+        (scratch / "_build" / "html" / "chapters" / "safety.html").read_text(encoding="utf-8"), "html.parser"
+    )
 
     # nothing injected anywhere on the page
     assert not [s for s in soup.find_all("script") if "alert(" in (s.string or "") + str(s.get("src"))]
@@ -58,8 +64,9 @@ def test_diagram_labels_from_data_are_literal_text():
     """Graphviz would read '<...>' as an HTML-like label and '\\N' as the node name: data must not do either."""
     from relaxbook import figures
 
-    source = figures.flow_graph([("a", "<b>x</b>", "drug"), ("b", "tone \\N down", "effect")],
-                                [("a", "b", "<i>blocks</i>")]).source
+    source = figures.flow_graph(
+        [("a", "<b>x</b>", "drug"), ("b", "tone \\N down", "effect")], [("a", "b", "<i>blocks</i>")]
+    ).source
     assert 'label="<b>x</b>"' in source and 'label="<i>blocks</i>"' in source, source
     assert 'label="tone \\\\N down"' in source, source
     assert "label=<" not in source
@@ -84,16 +91,17 @@ def test_node_names_with_colons_and_quotes_stay_one_node_each():
 
 @pytest.mark.parametrize("figure", ["workflow_figure", "source_flow_figure", "pathway_figure"])
 def test_every_diagram_lays_out_exactly_the_nodes_and_edges_of_its_data(figure, monkeypatch):
-    from relaxbook import book, datapkg, figures
+    from relaxbook import figures, mechanisms, studies
+    from relaxbook.data import datapkg
 
     captured = []
     monkeypatch.setattr(figures, "flow_diagram", lambda nodes, edges, rankdir="TB": captured.append((nodes, edges)))
     monkeypatch.setattr(datapkg, "_declared", None)
     if figure == "pathway_figure":
         for drug in dict.fromkeys(datapkg.load("pathway_steps")["drug_id"]):
-            book.pathway_figure(drug)
+            mechanisms.pathway_figure(drug)
     else:
-        getattr(book, figure)()
+        getattr(studies, figure)()
     assert captured
     for nodes, edges in captured:
         labels, n_edges = laid_out(nodes, edges)

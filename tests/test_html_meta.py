@@ -1,10 +1,11 @@
 """Cite-this metadata and the build stamp: CITATION.cff valid per its schema, ``citation_*`` meta tags and a
 reproducible stamp (version, commit, date from SOURCE_DATE_EPOCH or the commit) on every page."""
+
 from __future__ import annotations
 
 import json
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jsonschema
 import pytest
@@ -12,7 +13,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from conftest import ROOT, site_pages, toc_files
-from relaxbook import site as relsite
+from relaxbook.ext import site as relsite
 
 CFF = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
 CFF_SCHEMA = json.loads((ROOT / "tests" / "schemas" / "citation-file-format-1.2.0.json").read_text())
@@ -58,7 +59,7 @@ def test_every_page_has_a_build_stamp_naming_a_real_commit_and_its_date(site):
         assert stamp.select_one(".build-version").get_text() == str(CFF["version"]), name
         commit = stamp.select_one(".build-commit")["title"]
         assert git("cat-file", "-t", commit) == "commit", name
-        when = datetime.fromtimestamp(int(git("log", "-1", "--format=%ct", commit)), tz=timezone.utc)
+        when = datetime.fromtimestamp(int(git("log", "-1", "--format=%ct", commit)), tz=UTC)
         assert stamp.select_one(".build-date")["datetime"] == when.strftime("%Y-%m-%d"), name
 
 
@@ -68,7 +69,8 @@ def test_build_date_comes_from_source_date_epoch_not_the_clock(monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     first, second = relsite.build_info(ROOT), relsite.build_info(ROOT)
     assert first == second and first["date"] == datetime.fromtimestamp(
-        int(git("log", "-1", "--format=%ct")), tz=timezone.utc).strftime("%Y-%m-%d")
+        int(git("log", "-1", "--format=%ct")), tz=UTC
+    ).strftime("%Y-%m-%d")
 
 
 def test_build_stamp_without_git_says_unknown_rather_than_guessing(tmp_path, monkeypatch):

@@ -1,17 +1,18 @@
 """Valid, self-contained HTML: the Nu Html Checker (npm vnu-jar, run with Java) finds no error on any page,
 our offline checker finds no broken internal link or anchor, and no page references MathJax or a CDN."""
+
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import BIN, ROOT, site_pages
+from conftest import ROOT, site_pages
 
 VNU = ROOT / "_build" / "node" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 BROKEN = '<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><p><div>bad nesting</p></body></html>'
@@ -23,11 +24,18 @@ def test_every_page_is_valid_html(site, tmp_path):
     bad = tmp_path / "broken.html"
     bad.write_text(BROKEN)
     pages = [site / p for p in site_pages(site)]
-    out = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--format", "json", "--stdout",
-                          str(bad), *map(str, pages)], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", "--stdout", str(bad), *map(str, pages)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     messages = json.loads(out.stdout)["messages"]
-    errors = [f"{m['url'].split('/html/')[-1]}:{m.get('lastLine')}: {m['message']}" for m in messages
-              if m.get("type") == "error" and not m["url"].endswith("broken.html")]
+    errors = [
+        f"{m['url'].split('/html/')[-1]}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m.get("type") == "error" and not m["url"].endswith("broken.html")
+    ]
     assert any(m["url"].endswith("broken.html") for m in messages), "the checker did not flag a broken page"
     assert len(pages) >= 10
     assert errors == [], "\n".join(errors[:30])
@@ -43,7 +51,9 @@ def broken_internal_links(site: Path) -> tuple[int, list[str]]:
     def anchors(path: Path) -> set[str]:
         if path not in ids:
             soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-            ids[path] = {t["id"] for t in soup.find_all(id=True)} | {t["name"] for t in soup.find_all("a", attrs={"name": True})}
+            ids[path] = {t["id"] for t in soup.find_all(id=True)} | {
+                t["name"] for t in soup.find_all("a", attrs={"name": True})
+            }
         return ids[path]
 
     checked, broken = 0, []
@@ -68,8 +78,10 @@ def broken_internal_links(site: Path) -> tuple[int, list[str]]:
 
 
 def test_the_link_checker_finds_broken_files_and_anchors(tmp_path):
-    (tmp_path / "a.html").write_text('<p id="here"><a href="b.html#nowhere">x</a><a href="#here">y</a>'
-                                     '<a href="gone.csv">z</a><a href="https://example.org/">w</a></p>')
+    (tmp_path / "a.html").write_text(
+        '<p id="here"><a href="b.html#nowhere">x</a><a href="#here">y</a>'
+        '<a href="gone.csv">z</a><a href="https://example.org/">w</a></p>'
+    )
     (tmp_path / "b.html").write_text('<p id="somewhere">b</p>')
     checked, broken = broken_internal_links(tmp_path)
     assert checked == 3
@@ -91,6 +103,8 @@ def test_no_page_references_mathjax_or_a_cdn(site):
         assert not re.search(r"mathjax(?!_ignore)", html, re.I), f"{name} references MathJax"  # not the CSS class
         soup = BeautifulSoup(html, "html.parser")
         for tag in soup.find_all(["script", "link", "img", "iframe", "source", "video", "audio"]):
-            ref = tag.get("src") or (tag.get("href") if tag.name == "link" and tag.get("rel") != ["canonical"] else None)
+            ref = tag.get("src") or (
+                tag.get("href") if tag.name == "link" and tag.get("rel") != ["canonical"] else None
+            )
             assert not (ref and cdn.match(ref)), f"{name} loads {ref}"
         assert not soup.select(".thebe-launch-button, .dropdown-launch-buttons"), f"{name} offers a live kernel"

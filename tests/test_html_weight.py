@@ -1,5 +1,6 @@
 """Page weight: every page with its own images (not the theme's shared _static files, which browsers cache once for
 the whole site) stays within 400 KB, and figures are sensibly sized PNG/SVG, not megabyte screenshots."""
+
 from __future__ import annotations
 
 from urllib.parse import urljoin, urlparse
@@ -16,7 +17,9 @@ def own_weight(site, name) -> tuple[int, list[str]]:
     soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
     assets = set()
     for tag in soup.find_all(["img", "script", "link", "source"]):
-        ref = tag.get("src") or (tag.get("href") if tag.name == "link" and "stylesheet" in (tag.get("rel") or []) else None)
+        ref = tag.get("src") or (
+            tag.get("href") if tag.name == "link" and "stylesheet" in (tag.get("rel") or []) else None
+        )
         if not ref or urlparse(ref).scheme:
             continue
         target = urlparse(urljoin(f"/{name}", ref)).path.lstrip("/")

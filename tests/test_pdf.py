@@ -1,4 +1,5 @@
 """`make pdf` prints the whole book (single-page HTML build) to one PDF inside the site, where every page links it."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,11 @@ def test_the_pdf_exists_and_is_a_pdf_of_many_pages(site):
 
 
 def test_the_pdf_is_not_older_than_the_site(site):
-    assert PDF.stat().st_mtime >= (ROOT / "_build" / ".built").stat().st_mtime - 1 if (ROOT / "_build" / ".built").exists() \
+    assert (
+        PDF.stat().st_mtime >= (ROOT / "_build" / ".built").stat().st_mtime - 1
+        if (ROOT / "_build" / ".built").exists()
         else PDF.stat().st_mtime >= (site / "intro.html").stat().st_mtime - 1
+    )
 
 
 def test_the_printed_page_holds_every_chapter_and_its_references():

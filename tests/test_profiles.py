@@ -1,5 +1,6 @@
 """Drug profiles: computed formula/weight equal the published values, every value has a source, NA stays NA,
 study doses outside the label are flagged, and the glued numbers are recomputed independently."""
+
 from __future__ import annotations
 
 import csv
@@ -7,10 +8,19 @@ import csv
 import pytest
 
 from conftest import ROOT
-from relaxbook import bib, profiles, render
+from relaxbook import profiles, render
+from relaxbook.data import bib
 
 DRUGS = ["lanperisone", "tolperisone", "eperisone", "baclofen", "diazepam"]
-PK_DOSING = ["bioavailability", "tmax", "half_life", "metabolism", "active_metabolites", "usual_daily_dose", "max_daily_dose"]
+PK_DOSING = [
+    "bioavailability",
+    "tmax",
+    "half_life",
+    "metabolism",
+    "active_metabolites",
+    "usual_daily_dose",
+    "max_daily_dose",
+]
 
 
 def rows(name):
@@ -56,8 +66,20 @@ def test_lanperisone_smiles_is_the_published_r_enantiomer():
 
 def test_every_drug_has_every_profile_field():
     fields = {(r["drug_id"], r["field"]) for r in rows("drug_values")}
-    wanted = {"inn", "chemical_class", "stereochemistry", "smiles", "formula_published", "mw_published_g_per_mol",
-              "atc_code", "status", "first_approval", *PK_DOSING, "principal_adverse_effects", "warnings"}
+    wanted = {
+        "inn",
+        "chemical_class",
+        "stereochemistry",
+        "smiles",
+        "formula_published",
+        "mw_published_g_per_mol",
+        "atc_code",
+        "status",
+        "first_approval",
+        *PK_DOSING,
+        "principal_adverse_effects",
+        "warnings",
+    }
     for d in DRUGS:
         assert {f for dd, f in fields if dd == d} == wanted, d
 
@@ -85,14 +107,17 @@ def test_na_stays_na_in_data_and_tables():
     assert lab.loc["lanperisone"].drop("source_key").isna().all()
 
 
-@pytest.mark.parametrize("args,expected", [
-    ((450, 450, 150, 150, None), "above labelled range"),
-    ((300, 900, 150, 450, 450), "above labelled range"),
-    ((25, 60, 40, 80, 80), "below usual range"),
-    ((10, 40, 6, 40, None), "within labelled range"),
-    ((200, 200, None, None, None), "no labelled range"),
-    ((None, None, 40, 80, 80), "dose NA"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        ((450, 450, 150, 150, None), "above labelled range"),
+        ((300, 900, 150, 450, 450), "above labelled range"),
+        ((25, 60, 40, 80, 80), "below usual range"),
+        ((10, 40, 6, 40, None), "within labelled range"),
+        ((200, 200, None, None, None), "no labelled range"),
+        ((None, None, 40, 80, 80), "dose NA"),
+    ],
+)
 def test_classify_dose(args, expected):
     assert profiles.classify_dose(*args) == expected
 
@@ -114,6 +139,7 @@ def test_preclinical_table_is_labelled_preclinical_and_keeps_the_missing_tolperi
 
 # --- independent recomputation of the glued numbers (used by tests/test_site.py) -------------------------------
 
+
 def expected_profile_numbers() -> dict:
     from rdkit import Chem
     from rdkit.Chem import Descriptors, rdMolDescriptors
@@ -130,8 +156,10 @@ def expected_profile_numbers() -> dict:
             unchecked += 1
             continue
         mol = Chem.MolFromSmiles(value(d, "smiles"))
-        checked += (rdMolDescriptors.CalcMolFormula(mol) == value(d, "formula_published")
-                    and abs(Descriptors.MolWt(mol) - float(value(d, "mw_published_g_per_mol"))) <= 0.01)
+        checked += (
+            rdMolDescriptors.CalcMolFormula(mol) == value(d, "formula_published")
+            and abs(Descriptors.MolWt(mol) - float(value(d, "mw_published_g_per_mol"))) <= 0.01
+        )
     out["id_checked"], out["id_unchecked"] = checked, unchecked
     num = lambda s: None if s == "NA" else float(s)
     above = below = arms_with_dose = 0
@@ -140,7 +168,10 @@ def expected_profile_numbers() -> dict:
             continue
         arms_with_dose += 1
         lo, hi = num(a["dose_min_mg_per_day"]), num(a["dose_max_mg_per_day"])
-        ulo, uhi = num(value(a["drug_id"], "usual_daily_dose", "value_low")), num(value(a["drug_id"], "usual_daily_dose", "value_high"))
+        ulo, uhi = (
+            num(value(a["drug_id"], "usual_daily_dose", "value_low")),
+            num(value(a["drug_id"], "usual_daily_dose", "value_high")),
+        )
         mx = num(value(a["drug_id"], "max_daily_dose", "value_high"))
         if ulo is None:
             continue
@@ -157,7 +188,8 @@ def test_profile_numbers_equal_the_independent_recomputation():
 
 
 def test_profile_charts_keep_their_na_notes_on_their_row_inside_the_plot_and_use_plain_dose_numbers(monkeypatch):
-    from relaxbook import datapkg, figures
+    from relaxbook import figures
+    from relaxbook.data import datapkg
 
     monkeypatch.setattr(datapkg, "_declared", None)
     figs = []
@@ -165,8 +197,10 @@ def test_profile_charts_keep_their_na_notes_on_their_row_inside_the_plot_and_use
     profiles.dose_figure()
     profiles.timeline_figure()
     events = datapkg.load("regulatory_events")
-    expected = [set(profiles.label_ranges().query("usual_low.isna()")["drug_id"]),  # no labelled dose
-                set(profiles.DRUGS) - set(events.loc[events["year"].notna(), "drug_id"])]  # no dated event
+    expected = [
+        set(profiles.label_ranges().query("usual_low.isna()")["drug_id"]),  # no labelled dose
+        set(profiles.DRUGS) - set(events.loc[events["year"].notna(), "drug_id"]),
+    ]  # no dated event
     for fig, drugs in zip(figs, expected):
         fig.canvas.draw()
         ax = fig.axes[0]

@@ -4,8 +4,9 @@ search index, everything under _build/html).
 The two builds differ in every way that should not matter, so hidden sources of difference show up: one is
 `make book` (the atomic path, via a temporary output folder), the other is `jupyter-book build .` by hand (which must
 be equivalent); they run in different folders, with different hash seeds (set ordering), time zones and times.
-The first runs its chapters on warm, reused kernels (relaxbook.executor); the second gives every chapter a new kernel
-(`RELAXBOOK_KERNELS=0`, myst-nb's own execution), so the test also shows that reusing kernels changes nothing."""
+The first runs its chapters on warm, reused kernels (relaxbook.ext.executor); the second gives every chapter a new
+kernel (`RELAXBOOK_KERNELS=0`, myst-nb's own execution), so the test also shows that reusing kernels changes nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,28 +26,40 @@ def differences(a: dict[str, str], b: dict[str, str]) -> list[str]:
 
 def test_differences_lists_every_changed_missing_and_extra_file():
     assert differences({"a": "1", "b": "2", "c": "3"}, {"a": "1", "b": "x", "d": "4"}) == [
-        "differs: b", "only in the first build: c", "only in the second build: d"]
+        "differs: b",
+        "only in the first build: c",
+        "only in the second build: d",
+    ]
 
 
 def test_two_clean_strict_builds_exit_zero_and_are_byte_identical(tmp_path, monkeypatch):
-    """Also the test that the strict build (`--all -n -W --keep-going`) of a fresh copy exits 0."""
+    """Also the test that `make book` and a plain `jupyter-book build .` of a fresh copy exit 0. The PDF is compared
+    too: relaxbook/tools/pdf.py takes its dates from SOURCE_DATE_EPOCH and its id from its content."""
     first = copy_repo(tmp_path / "one" / "book")
     second = copy_repo(tmp_path / "another-folder" / "book")
 
     monkeypatch.setenv("PYTHONHASHSEED", "1")
     monkeypatch.setenv("TZ", "UTC")
-    result = make(first, "_build/.built")  # the site; the PDF (not byte-reproducible: chromium) is not compared
+    result = make(first, "book")  # the site and its PDF
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert result.stdout.count("Executed notebook in") == result.stdout.count("in a warm kernel [relaxbook]") > 5
 
     monkeypatch.setenv("PYTHONHASHSEED", "2")
     monkeypatch.setenv("TZ", "Pacific/Auckland")
     monkeypatch.setenv("RELAXBOOK_KERNELS", "0")
-    result = run([str(BIN / "jupyter-book"), "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=second, root=second)
+    result = run([str(BIN / "jupyter-book"), "build", "."], cwd=second, root=second)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "[relaxbook]" not in result.stdout and result.stdout.count("Executed notebook in") > 5
+    # the PDF printed again, at another time and in another time zone (the single-page build is up to date)
+    pdf = first / "_build" / "html" / "_downloads" / "book.pdf"
+    printed = pdf.read_bytes()
+    pdf.unlink()
+    result = make(first, "pdf")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert pdf.read_bytes() == printed, "two prints of the same book differ"
 
     a, b = tree_hashes(first / "_build" / "html"), tree_hashes(second / "_build" / "html")
+    a.pop("_downloads/book.pdf")  # the hand build does not print the PDF (compared above)
     pages = {p for p in a if p.endswith(".html")}
     images = {p for p in a if p.startswith("_images/")}
     assert len(pages) > 5 and len(images) >= 5, "the first build looks incomplete"

@@ -4,58 +4,34 @@ jupyter-cache keys a notebook on its code cells only, so after a CSV edit it wou
 numbers) even with ``--all``. This extension makes each chapter's cache key cover everything the chapter's output
 depends on:
 
-* the ``data/`` tables named in the chapter's ``book.setup("table", ...)`` call (``relaxbook.datapkg.load`` refuses
+* the ``data/`` tables named in the chapter's ``book.setup("table", ...)`` call (``relaxbook.data.datapkg.load`` refuses
   any other table, so the declaration is complete; a page with code but no ``setup`` call depends on every table);
 * the helper modules the chapter imports, directly or through other helper modules (read from the import
-  statements; code that imports dynamically, or does not parse, depends on every module), and ``CITATION.cff``
-  plus the commit and build date for pages that use ``relaxbook.site`` (the How to cite page);
+  statements; code that imports dynamically, or does not parse, depends on every module);
 * ``data/datapackage.json`` (schemas change how tables load), ``references.bib`` and ``requirements.lock`` (the
   pinned versions of everything else the code runs on).
 
 On ``source-read`` it appends a hidden code cell holding the hash of those files, so the notebook's jupyter-cache
 key changes exactly when one of them does. On ``env-get-outdated`` it finds the pages whose hash
-changed, executes them (and any page Sphinx will read anyway) on warm kernels in parallel (``relaxbook.executor``)
+changed, executes them (and any page Sphinx will read anyway) on warm kernels in parallel (:mod:`.executor`)
 unless the cache already holds their outputs, caches the results (so myst-nb finds them cached), and has Sphinx
 re-read only the pages whose outputs changed: a page whose inputs changed but whose outputs did not keeps its HTML.
 ``env-before-read-docs`` does the same for pages read for other reasons (e.g. ``--all``).
 """
+
 from __future__ import annotations
 
 import ast
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from relaxbook.datapkg import CODE_CELL, declared_specs, declared_tables, page_code  # noqa: F401 (re-exported)
+from relaxbook.data.datapkg import CODE_CELL, declared_tables, page_code
 
 CELL_MARK = "# relaxbook.cache inputs:"
 DYNAMIC = {"__import__", "import_module", "exec", "eval"}
-
-
-@dataclass(frozen=True)
-class TableView:
-    """An input that is part of a table: the rows and columns a page's view shows (``relaxbook.datapkg.View``).
-    The page depends on that part only: an edit elsewhere in the file does not re-run it."""
-    path: Path
-    view: object  # datapkg.View
-
-    @property
-    def name(self) -> str:
-        return f"{self.path.name}:{self.view}"
-
-    def resolve(self) -> Path:
-        return self.path.resolve()
-
-    def exists(self) -> bool:
-        return self.path.exists()
-
-    def content_hash(self) -> str:
-        from relaxbook.datapkg import view_digest
-
-        return view_digest(self.view)
 
 
 def is_notebook(text: str) -> bool:
@@ -64,10 +40,11 @@ def is_notebook(text: str) -> bool:
 
 
 @lru_cache(maxsize=512)  # a build asks about each helper module once per page
-def imported_modules(code: str) -> frozenset[str] | None:
-    """Names of the ``relaxbook`` modules that the Python ``code`` imports (``__init__`` for the package itself);
-    None when that cannot be told (code that does not parse, or imports dynamically with ``__import__``,
-    ``import_module``, ``exec`` or ``eval``): then assume it uses every module."""
+def imported_modules(code: str, package: str = "relaxbook") -> frozenset[str] | None:
+    """Dotted names of the ``relaxbook`` modules that the Python ``code`` (of module ``package``'s package, for
+    relative imports) may import: for ``from a.b import c``, both ``a.b`` and ``a.b.c`` (one of them may be a name,
+    not a module). None when that cannot be told (code that does not parse, or imports dynamically with
+    ``__import__``, ``import_module``, ``exec`` or ``eval``): then assume it uses every module."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
@@ -77,22 +54,33 @@ def imported_modules(code: str) -> frozenset[str] | None:
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in DYNAMIC:
             return None
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] == "relaxbook":
-                    found |= {"__init__", *alias.name.split(".")[1:2]}
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "relaxbook"}
         elif isinstance(node, ast.ImportFrom):
-            parts = (node.module or "").split(".") if node.module else []
-            if node.level == 0 and parts[:1] == ["relaxbook"]:
-                parts = parts[1:]
-            elif node.level != 1:  # another package, or a relative import from outside the package
-                continue
-            found |= {"__init__", *parts[:1]} if parts else {"__init__", *(a.name for a in node.names)}
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if module.split(".")[0] == "relaxbook":
+                found |= {module, *(f"{module}.{a.name}" for a in node.names)}
     return frozenset(found)
 
 
+def module_files(package_dir: Path) -> dict[str, Path]:
+    """Dotted module name -> file, for every module of the package in ``package_dir``."""
+    out = {}
+    for path in package_dir.rglob("*.py"):
+        parts = [package_dir.name, *path.relative_to(package_dir).with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
 def helper_closure(text: str, package_dir: Path) -> list[Path]:
-    """The helper modules (files) the code ``text`` runs: its relaxbook imports and theirs, transitively."""
-    modules = {p.stem: p for p in package_dir.glob("*.py")}
+    """The helper modules (files) the code ``text`` runs: its relaxbook imports and theirs, transitively, with the
+    ``__init__`` of every package on the way (Python runs those too)."""
+    modules = module_files(package_dir)
     found = imported_modules(page_code(text) if CODE_CELL.search(text) else text)
     if found is None:
         return sorted(modules.values())
@@ -101,9 +89,14 @@ def helper_closure(text: str, package_dir: Path) -> list[Path]:
     while todo:
         name = todo.pop()
         if name in seen or name not in modules:
-            continue  # not a module: a name defined in __init__.py, which is included
+            continue  # not a module: a name defined in a package's __init__.py, which is included
         seen.add(name)
-        more = imported_modules(modules[name].read_text(encoding="utf-8"))
+        parts = name.split(".")
+        todo |= {".".join(parts[:i]) for i in range(1, len(parts))}
+        is_package = modules[name].name == "__init__.py"
+        more = imported_modules(
+            modules[name].read_text(encoding="utf-8"), name if is_package else ".".join(parts[:-1]) or name
+        )
         todo |= set(modules) if more is None else more
     return sorted(modules[n] for n in seen)
 
@@ -117,36 +110,14 @@ def table_paths(package_json: str) -> dict[str, str]:
 def dependencies(text: str, bibfiles=()) -> list[Path]:
     """Every file the outputs of the page ``text`` depend on, besides the page itself."""
     import relaxbook
-    from relaxbook import paths
+    from relaxbook.data import paths
 
     by_name = table_paths(paths.PACKAGE.read_text(encoding="utf-8"))
-    specs = declared_specs(text)
-    if specs is None:
-        tables = [paths.DATA / t for t in sorted(by_name.values())]
-    else:
-        views = {}
-        for spec in specs:
-            view = _view(spec)
-            if view.table in by_name:
-                whole = view.columns is None and view.key is None
-                views[view.table] = paths.DATA / by_name[view.table] if whole else \
-                    TableView(paths.DATA / by_name[view.table], view)
-        tables = [views[t] for t in sorted(views)]
+    declared = declared_tables(text)
+    names = sorted(by_name) if declared is None else sorted(set(declared) & set(by_name))
     helper = helper_closure(text, Path(relaxbook.__file__).resolve().parent)
     bibs = dict.fromkeys([paths.BIB.resolve(), *(Path(b).resolve() for b in bibfiles)])
-    cff = [paths.ROOT / "CITATION.cff"] if any(p.stem == "site" for p in helper) else []
-    return [paths.PACKAGE, paths.ROOT / "requirements.lock", *cff, *bibs, *helper, *tables]
-
-
-def _view(spec: str):
-    """The view ``spec`` declares; an invalid one (the chapter fails when it runs, naming it) counts as its whole
-    table."""
-    from relaxbook.datapkg import DataError, View, parse_view, spec_table
-
-    try:
-        return parse_view(spec)
-    except DataError:
-        return View(spec_table(spec))
+    return [paths.PACKAGE, paths.ROOT / "requirements.lock", *bibs, *helper, *(paths.DATA / by_name[n] for n in names)]
 
 
 def digest(files, memo: dict | None = None) -> str:
@@ -155,10 +126,7 @@ def digest(files, memo: dict | None = None) -> str:
     total = hashlib.sha256()
     for f in files:
         if f not in memo:
-            if isinstance(f, TableView):
-                memo[f] = f.content_hash() if f.exists() else "missing"
-            else:
-                memo[f] = hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else "missing"
+            memo[f] = hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else "missing"
         total.update(f"{f.name}:{memo[f]}\n".encode())
     return total.hexdigest()[:20]
 
@@ -169,27 +137,14 @@ def hash_cell(value: str) -> str:
 
 # --- Sphinx hooks --------------------------------------------------------------------------------------------
 
+
 def _bibfiles(app) -> list[Path]:
     return [Path(app.srcdir) / b for b in getattr(app.config, "bibtex_bibfiles", [])]
 
 
 def _page_hash(app, text: str) -> tuple[str, list[Path]]:
     files = dependencies(text, _bibfiles(app))
-    value = digest(files, app._relaxbook_memo)
-    if any(f.name == "site.py" and f.parent.name == "relaxbook" for f in files):
-        # relaxbook.site prints the book's version, commit and build date (the How to cite page): a new commit or
-        # SOURCE_DATE_EPOCH is an input too, though no file changes
-        value = hashlib.sha256(f"{value} {_build_stamp(app)}".encode()).hexdigest()[:20]
-    return value, files
-
-
-def _build_stamp(app) -> str:
-    if not hasattr(app, "_relaxbook_stamp"):
-        from relaxbook.site import build_info
-
-        info = build_info(Path(app.srcdir))
-        app._relaxbook_stamp = f"{info['version']} {info['commit']} {info['date']}"
-    return app._relaxbook_stamp
+    return digest(files, app._relaxbook_memo), files
 
 
 def freeze_heap(*_args) -> None:
@@ -206,35 +161,13 @@ def freeze_heap(*_args) -> None:
     gc.freeze()
 
 
-def cache_templates(app) -> None:
-    """Keep the theme's compiled Jinja templates between builds (in the doctree folder, so ``jupyter-book clean``
-    removes them): every build compiled some 36 templates again. Jinja checks each cached template against its
-    source and its own version, so an edited template is compiled afresh."""
-    env = getattr(getattr(getattr(app, "builder", None), "templates", None), "environment", None)
-    if env is None or env.bytecode_cache is not None:
-        return
-    from jinja2 import FileSystemBytecodeCache
-
-    folder = Path(app.doctreedir) / "jinja2"
-    folder.mkdir(parents=True, exist_ok=True)
-    env.bytecode_cache = FileSystemBytecodeCache(str(folder))
-
-
 def cache_folder(app) -> Path:
-    """The jupyter-cache folder (``execute: cache:``), relative to the working directory as jupyter-cache reads it.
-    Kept kernels' leases and kept figures live in it too, so `rm -rf _build` removes all three."""
+    """The jupyter-cache folder (``execute: cache:``), relative to the working directory as jupyter-cache reads it."""
     return Path(getattr(getattr(app, "config", None), "nb_execution_cache_path", "") or ".jupyter_cache").resolve()
 
 
 def _builder_inited(app) -> None:
-    import os
-
-    from relaxbook.figures import KEPT_ENV
-
     freeze_heap()
-    cache_templates(app)
-    # figures drawn in this build's kernels are kept beside the execution cache (relaxbook.figures.kept)
-    os.environ[KEPT_ENV] = str(cache_folder(app) / "figures")
     app._relaxbook_memo = {}  # file -> content hash, computed once per build
     app._relaxbook_outputs = {}  # docname -> digest of the outputs it will be read with (None: unknown)
     for name in ("relaxbook_inputs", "relaxbook_outputs"):
@@ -259,16 +192,19 @@ def _source_read(app, docname: str, source: list[str]) -> None:
 
 def outputs_digest(nb, extra: str = "") -> str:
     """A hash of what a notebook shows: every code cell's outputs, without execution counts."""
-    shown = [[{k: v for k, v in out.items() if k != "execution_count"} for out in cell.get("outputs", [])]
-             for cell in nb.cells if cell.cell_type == "code"]
+    shown = [
+        [{k: v for k, v in out.items() if k != "execution_count"} for out in cell.get("outputs", [])]
+        for cell in nb.cells
+        if cell.cell_type == "code"
+    ]
     return hashlib.sha256(json.dumps([extra, shown], sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 def _execute(app, env, docnames) -> None:
     """For each notebook page in ``docnames``: find its outputs in the jupyter-cache or execute it (all misses
-    together, on warm kernels in parallel: relaxbook.executor) and cache them, and note the outputs' digest.
+    together, on warm kernels in parallel: relaxbook.ext.executor) and cache them, and note the outputs' digest.
     A page executed here is found cached when myst-nb reads it. Pages already handled in this build are skipped."""
-    from relaxbook import executor
+    from relaxbook.ext import executor
 
     config = env.mystnb_config
     todo = [d for d in docnames if d not in app._relaxbook_outputs]
@@ -279,7 +215,7 @@ def _execute(app, env, docnames) -> None:
     from myst_nb.core.read import create_nb_reader
     from sphinx.util import logging
 
-    from relaxbook import paths
+    from relaxbook.data import paths
 
     logger = logging.getLogger(__name__)
     cache = get_cache(str(cache_folder(app)))
@@ -294,14 +230,25 @@ def _execute(app, env, docnames) -> None:
         text, _, files = _with_hash_cell(app, text)
         # a cold build knows no run times: start the chapters that run the most helper code first
         weight = len(text) + sum(f.stat().st_size for f in files if isinstance(f, Path) and f.suffix == ".py")
-        nb = create_nb_reader(str(path), env.myst_config, config, text).read(text)
+        reader = create_nb_reader(str(path), env.myst_config, config, text)
+        if reader is None:  # not a notebook to myst-nb (no jupytext front matter): nothing to execute
+            continue
+        nb = reader.read(text)
         if "execution" in nb.metadata or config.metadata_key in nb.metadata or config.execution_in_temp:
             continue  # per-notebook execution settings: left to myst-nb
         try:
             record = cache.match_cache_notebook(nb)
         except KeyError:
-            jobs.append(executor.Job(docname, nb, str(path.parent), nb.metadata.get("kernelspec", {}).get(
-                "name", "python3"), config.execution_timeout, weight=weight))
+            jobs.append(
+                executor.Job(
+                    docname,
+                    nb,
+                    str(path.parent),
+                    nb.metadata.get("kernelspec", {}).get("name", "python3"),
+                    config.execution_timeout,
+                    weight=weight,
+                )
+            )
             continue
         app._relaxbook_outputs[docname] = outputs_digest(cache.get_cache_bundle(record.pk).nb, package)
     workers = executor.workers(len(jobs))
@@ -315,11 +262,13 @@ def _execute(app, env, docnames) -> None:
         job.cost = last.get(str(env.doc2path(job.key)), (None, None))[1]
     logger.info(f"executing {len(jobs)} page(s) on {workers} warm kernel(s) [relaxbook]")
     log = lambda job, msg: logger.info(f"{env.doc2path(job.key)}: {msg} [relaxbook]")  # noqa: E731
-    for job in executor.run(jobs, workers, log, registry=cache_folder(app) / "kernels"):
+    for job in executor.run(jobs, workers, log):
         if job.done:
-            cache.cache_notebook_bundle(CacheBundleIn(job.nb, str(env.doc2path(job.key)),
-                                                      data={"execution_seconds": job.seconds}),
-                                        check_validity=False, overwrite=True)
+            cache.cache_notebook_bundle(
+                CacheBundleIn(job.nb, str(env.doc2path(job.key)), data={"execution_seconds": job.seconds}),
+                check_validity=False,
+                overwrite=True,
+            )
             app._relaxbook_outputs[job.key] = outputs_digest(job.nb, package)
 
 

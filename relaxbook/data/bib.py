@@ -1,10 +1,11 @@
 """Read ``references.bib`` (one entry per work). Malformed BibTeX raises :class:`DataError` with the line."""
+
 from __future__ import annotations
 
 from functools import lru_cache
 
-from relaxbook import paths
-from relaxbook.datapkg import DataError, Problem
+from relaxbook.data import paths
+from relaxbook.data.errors import DataError, Problem
 
 
 @lru_cache(maxsize=4)

@@ -1,9 +1,10 @@
-"""``python -m relaxbook.validate``: check data/ and references.bib; exit 1 listing every problem.
+"""``python -m relaxbook.data.validate``: check data/ and references.bib; exit 1 listing every problem.
 
-``python -m relaxbook.validate --explain-build-log LOG`` reads the output of a failed ``jupyter-book build`` and
+``python -m relaxbook.data.validate --explain-build-log LOG`` reads the output of a failed ``jupyter-book build`` and
 prints one line per chapter whose code raised, naming the chapter and the exception (``make book`` calls it, so the
 cause is not lost in the tracebacks above it).
 """
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from relaxbook import paths
-from relaxbook.datapkg import DataError, validate_package
+from relaxbook.data import paths
+from relaxbook.data.datapkg import DataError, validate_package
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)): (.+)$")
@@ -45,8 +46,11 @@ def explain_build_log(text: str, root: Path | None = None) -> list[str]:
         if waiting and match:
             exceptions.append(f"{match.group(1)}: {match.group(2)}")
             waiting = False
-    return [f"{chapter}: {exceptions[i] if i < len(exceptions) else 'a code cell raised (see the traceback above)'}"
-            " [cell-error]" for i, chapter in enumerate(chapters)]
+    return [
+        f"{chapter}: {exceptions[i] if i < len(exceptions) else 'a code cell raised (see the traceback above)'}"
+        " [cell-error]"
+        for i, chapter in enumerate(chapters)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@
   ``role="doc-biblioentry"``, so the list has no list items (axe: aria-required-children, critical). The entries
   become ``role="listitem"``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,13 +27,14 @@ import os
 import re
 import subprocess
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 from docutils import nodes
+from docutils.parsers.rst import Directive
 
-from relaxbook import paths
+from relaxbook.data import datapkg, paths
 
 DOWNLOADS = "_downloads"
 DATA_DIR = f"{DOWNLOADS}/data"
@@ -44,14 +46,14 @@ NUMERIC_TYPES = {"integer", "number", "year", "boolean", "date", "datetime", "ti
 
 # --- declared tables -----------------------------------------------------------------------------------------
 
-def declared_tables(source: str) -> list[str] | None:
-    """The table names passed to the ``book.setup(...)`` call in a page's source, views included (None: no call)."""
-    from relaxbook.datapkg import declared_tables as names
 
-    return names(source)
+def declared_tables(source: str) -> list[str] | None:
+    """The table names passed to the ``book.setup(...)`` call in a page's source (None: no call)."""
+    return datapkg.declared_tables(source)
 
 
 # --- spreadsheet-safe CSVs -----------------------------------------------------------------------------------
+
 
 def neutralise(value: str) -> str:
     """A text cell a spreadsheet would run as a formula gets a leading single quote; other cells are unchanged."""
@@ -93,7 +95,7 @@ def write_downloads(outdir: Path, when: datetime | None) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         (data_dir / name).write_bytes(content)
-    stamp = max(when or datetime(1980, 1, 1, tzinfo=timezone.utc), datetime(1980, 1, 1, tzinfo=timezone.utc))
+    stamp = max(when or datetime(1980, 1, 1, tzinfo=UTC), datetime(1980, 1, 1, tzinfo=UTC))
     with zipfile.ZipFile(outdir / ZIP_NAME, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(files):
             info = zipfile.ZipInfo(f"data-package/{name}", date_time=stamp.timetuple()[:6])
@@ -103,6 +105,7 @@ def write_downloads(outdir: Path, when: datetime | None) -> None:
 
 
 # --- build stamp and citation metadata -----------------------------------------------------------------------
+
 
 def _git(*args: str, root: Path) -> str | None:
     try:
@@ -125,7 +128,7 @@ def build_info(root: Path | None = None) -> dict:
     meta = citation_metadata(root)
     commit = _git("rev-parse", "HEAD", root=root)
     epoch = os.environ.get("SOURCE_DATE_EPOCH") or _git("log", "-1", "--format=%ct", root=root)
-    when = datetime.fromtimestamp(int(epoch), tz=timezone.utc) if epoch else None
+    when = datetime.fromtimestamp(int(epoch), tz=UTC) if epoch else None
     return {
         "version": str(meta.get("version", "unversioned")),
         "commit": commit,
@@ -193,8 +196,10 @@ def data_box(tables: list[str], prefix: str) -> nodes.Element:
     para += _link("the whole data package (zip, with schemas)", prefix + ZIP_NAME)
     para += nodes.Text(" · ")
     para += _link("the whole book (PDF)", prefix + PDF_NAME)
-    para += nodes.Text(". Text cells starting with = + - @ are prefixed with ' in downloads so spreadsheets do not "
-                       "run them as formulas.")
+    para += nodes.Text(
+        ". Text cells starting with = + - @ are prefixed with ' in downloads so spreadsheets do not "
+        "run them as formulas."
+    )
     box += para
     return box
 
@@ -220,7 +225,8 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
     if doctree is not None:
         meta = app.relaxbook_citation
         context["metatags"] = context.get("metatags", "") + citation_meta_tags(
-            context.get("title"), pagename == app.config.root_doc, meta)
+            context.get("title"), pagename == app.config.root_doc, meta
+        )
 
 
 def _builder_inited(app) -> None:
@@ -234,7 +240,19 @@ def _build_finished(app, exception) -> None:
         write_downloads(Path(app.outdir), app.relaxbook_build["datetime"])
 
 
+def _config_inited(app, config) -> None:
+    """The build stamp is an HTML-only setting: when the commit or build date changes, Sphinx rewrites every page
+    (footer, How to cite) without re-reading or re-executing any."""
+    info = build_info(Path(app.srcdir))
+    config.relaxbook_stamp = f"{info['version']} {info['commit']} {info['date']}"
+
+
 def setup(app):
+    app.add_config_value("relaxbook_stamp", "", "html")
+    app.add_node(cite_this)
+    app.add_directive("cite-this", CiteThis)
+    app.connect("config-inited", _config_inited)
+    app.connect("doctree-resolved", _fill_citations)
     app.connect("builder-inited", _builder_inited)
     app.connect("doctree-resolved", _add_data_box)
     app.connect("html-page-context", _page_context)
@@ -242,26 +260,46 @@ def setup(app):
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
-# --- the How to cite page ------------------------------------------------------------------------------------
+# --- the How to cite page: ```{cite-this}``` ---------------------------------------------------------------------
 
-def how_to_cite(root: Path | None = None):
-    """The recommended citation (text and BibTeX) for the How to cite page, from ``CITATION.cff`` and the build."""
-    from IPython.display import Markdown
 
-    meta, info = citation_metadata(root), build_info(root)
+class cite_this(nodes.General, nodes.Element):
+    """Placeholder for the recommended citation, filled in when the page is written (so it shows this build)."""
+
+
+class CiteThis(Directive):
+    """``{cite-this}``: the recommended citation of the book (text and BibTeX) from ``CITATION.cff`` and the build."""
+
+    def run(self):
+        return [cite_this()]
+
+
+def citation_text(meta: dict, info: dict) -> tuple[str, str]:
+    """The recommended citation as plain text and as BibTeX."""
     authors = [_author_name(a) for a in meta.get("authors", [])]
     year = str(meta.get("date-released", ""))[:4] or "n.d."
     commit = f", commit {info['commit_short']}" if info["commit"] else ""
-    text = (f"{'; '.join(authors)} ({year}). *{meta.get('title', '')}* (version {meta.get('version', '')}"
-            f"{commit}). {meta.get('type', 'dataset').capitalize()}.")
+    text = (
+        f"{'; '.join(authors)} ({year}). {meta.get('title', '')} (version {meta.get('version', '')}"
+        f"{commit}). {meta.get('type', 'dataset').capitalize()}."
+    )
     key = re.sub(r"\W", "", (authors[0].split()[-1] if authors else "book").lower()) + year
-    bibtex = "\n".join([
-        f"@misc{{{key},",
-        f"  author = {{{{{' and '.join(authors)}}}}},",
-        f"  title = {{{{{meta.get('title', '')}}}}},",
-        f"  year = {{{year}}},",
-        f"  version = {{{meta.get('version', '')}}},",
-        f"  note = {{Build of {info['date']}{commit}}}",
-        "}",
-    ])
-    return Markdown(f"{text}\n\n```bibtex\n{bibtex}\n```\n")
+    bibtex = "\n".join(
+        [
+            f"@misc{{{key},",
+            f"  author = {{{{{' and '.join(authors)}}}}},",
+            f"  title = {{{{{meta.get('title', '')}}}}},",
+            f"  year = {{{year}}},",
+            f"  version = {{{meta.get('version', '')}}},",
+            f"  note = {{Build of {info['date']}{commit}}}",
+            "}",
+        ]
+    )
+    return text, bibtex
+
+
+def _fill_citations(app, doctree, docname) -> None:
+    for node in list(doctree.findall(cite_this)):
+        text, bibtex = citation_text(app.relaxbook_citation, app.relaxbook_build)
+        block = nodes.literal_block(bibtex, bibtex, language="bibtex")
+        node.replace_self([nodes.paragraph(text, text), block])

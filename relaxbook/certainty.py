@@ -1,0 +1,118 @@
+"""GRADE-style certainty per comparison, the Summary of Findings, and the conclusions beside their evidence."""
+
+from __future__ import annotations
+
+from relaxbook import render
+from relaxbook.data import datapkg
+
+LEVELS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
+
+
+START = {"high": 4, "low": 2}
+
+
+DOMAINS = ["risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias"]
+
+
+def certainty_rows() -> list[dict]:
+    """GRADE-style certainty per comparison: start level plus downgrades (floor: very low); NA when no studies."""
+    rows = []
+    for r in datapkg.load("certainty").to_dict("records"):
+        start = r["start_level"]
+        if not isinstance(start, str):
+            r.update(level=None, certainty_text="no evidence (no studies)")
+        else:
+            level = max(1, START[start] + sum(int(r[d]) for d in DOMAINS))
+            r.update(level=LEVELS[level], certainty_text="⊕" * level + "◯" * (4 - level) + " " + LEVELS[level])
+        rows.append(r)
+    return rows
+
+
+def sof_table(name: str = "tbl-sof"):
+    """Summary of findings: per comparison and outcome, studies, participants, certainty and each downgrade."""
+    import pandas as pd
+
+    studies = datapkg.load("studies").set_index("study_id")
+    out = []
+    for r in certainty_rows():
+        ids = r["study_ids"].split(";") if isinstance(r["study_ids"], str) else []
+        n = [studies.loc[i, "n_total"] for i in ids]
+        known = [int(x) for x in n if not _isna(x)]
+        downs = [f"{d.replace('_', ' ')} {int(r[d])}: {r[d + '_reason']}" for d in DOMAINS if int(r[d]) < 0]
+        out.append(
+            {
+                "comparison": r["comparison"],
+                "outcome": r["outcome"],
+                "studies": "; ".join(studies.loc[i, "label"] for i in ids) or "none",
+                "n": (f"{sum(known)}" + (f" (+{len(n) - len(known)} study NA)" if len(known) < len(n) else ""))
+                if ids
+                else "NA",
+                "start": r["start_level"],
+                "downgrades": "; ".join(downs) or "none",
+                "certainty": r["certainty_text"],
+            }
+        )
+    render.table(
+        pd.DataFrame(out),
+        name,
+        "Summary of findings with GRADE-style certainty per comparison",
+        {
+            "comparison": "Comparison",
+            "outcome": "Outcome",
+            "studies": "Studies",
+            "n": "Participants",
+            "start": "Start",
+            "downgrades": "Downgrades (reason)",
+            "certainty": "Certainty",
+        },
+    )
+
+
+def conclusions_table(name: str = "tbl-conclusions"):
+    """Each conclusion of the guide (its wording, status) beside what the evidence supports and its certainty."""
+    import pandas as pd
+
+    claims = datapkg.load("claims").set_index("claim_id")
+    concl = datapkg.load("conclusions")
+    links = datapkg.load("conclusion_evidence")
+    studies = datapkg.load("studies").set_index("study_id")
+    grades = {r["comparison_id"]: r for r in certainty_rows()}
+    rows = []
+    for _, c in concl.iterrows():
+        ev = links[links["claim_id"] == c["claim_id"]]
+        grade = grades.get(c["comparison_id"]) if isinstance(c["comparison_id"], str) else None
+        rows.append(
+            {
+                "anchor": render.claim_anchor(c["claim_id"]),
+                "guide": claims.loc[c["claim_id"], "source_text"],
+                "badge": render.claim(c["claim_id"]),
+                "book": c["book_statement"],
+                "certainty": grade["certainty_text"] if grade else "not graded (animal data only)",
+                "evidence": "; ".join(
+                    f"{studies.loc[s, 'label']} ({r})" for s, r in zip(ev["study_id"], ev["role"], strict=True)
+                ),
+                "source_key": c["source_key"],
+            }
+        )
+    render.table(
+        pd.DataFrame(rows),
+        name,
+        "The guide's conclusions (its wording and status) beside what the verified evidence supports",
+        {
+            "anchor": "Claim",
+            "guide": "The guide concludes",
+            "badge": "Status",
+            "book": "What the evidence supports",
+            "certainty": "Certainty",
+            "evidence": "Evidence rows",
+            "source_key": "Sources",
+        },
+        cite_cols=("source_key",),
+        myst_cols=("anchor", "badge"),
+    )
+
+
+def _isna(value) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))

@@ -1,0 +1,184 @@
+"""The guide's statements and how they were checked: claims tables, status counts, corrections, references."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from relaxbook import figures, render
+from relaxbook.data import datapkg
+from relaxbook.data.status import ICONS, STATUSES
+from relaxbook.studies import flow_counts
+
+
+def claim_counts(chapter: str | None = None) -> dict[str, int]:
+    """Number of guide claims per status (all chapters, or one)."""
+    claims = datapkg.load("claims")
+    if chapter:
+        claims = claims[claims["chapter"] == chapter]
+    counts = Counter(claims["status"])
+    return {s: int(counts.get(s, 0)) for s in STATUSES}
+
+
+def guide_table(number: int, name: str, caption: str):
+    """The guide's Table ``number`` rebuilt verbatim from ``guide_tables.csv`` plus a status column."""
+    cells = datapkg.load("guide_tables")
+    cells = cells[cells["table_no"] == number]
+    headers = cells.sort_values("col_no").drop_duplicates("col_no")["column"].tolist()
+    rows = []
+    for _, grp in cells.groupby("row_no", sort=True):
+        grp = grp.sort_values("col_no")
+        row = dict(zip(headers, grp["text"], strict=True))
+        row["Status (this book)"] = " ".join(render.claim(c) for c in dict.fromkeys(grp["claim_id"]))
+        rows.append(row)
+    import pandas as pd
+
+    render.table(pd.DataFrame(rows), name, caption, myst_cols=("Status (this book)",))
+
+
+def claims_table(chapter: str, name: str):
+    claims = datapkg.load("claims")
+    claims = claims[claims["chapter"] == chapter].copy()
+    claims["anchor"] = claims["claim_id"].map(render.claim_anchor)
+    claims["badge"] = claims["claim_id"].map(render.claim)
+    render.table(
+        claims,
+        name,
+        "Statements of the source guide checked in this chapter",
+        {
+            "anchor": "Claim",
+            "source_text": "The guide says",
+            "guide_refs": "Guide refs",
+            "badge": "Status",
+            "evidence_says": "The evidence says",
+            "checked_against": "Checked against",
+            "date_checked": "Checked on",
+        },
+        cite_cols=("checked_against",),
+        myst_cols=("anchor", "badge"),
+    )
+
+
+def claim_status_figure():
+    """Stacked bars: claims of the guide by verification status per chapter."""
+    figures.use_style()
+    import matplotlib.pyplot as plt
+
+    claims = datapkg.load("claims")
+    chapters = list(dict.fromkeys(claims["chapter"]))
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    left = [0] * len(chapters)
+    hatches = ["", "..", "xx", "//", "--"]
+    for status, colour, hatch in zip(STATUSES, figures.PALETTE[: len(STATUSES)], hatches, strict=True):
+        vals = [int(((claims["chapter"] == c) & (claims["status"] == status)).sum()) for c in chapters]
+        ax.barh(
+            chapters, vals, left=left, color=colour, hatch=hatch, edgecolor="white", label=f"{ICONS[status]} {status}"
+        )
+        left = [a + b for a, b in zip(left, vals, strict=True)]
+    ax.set_xlabel("statements of the source guide")
+    ax.invert_yaxis()
+    ax.legend(frameon=False, fontsize=9, loc="center left", bbox_to_anchor=(1, 0.5))
+    return figures.png(fig)
+
+
+def _claims_with_status(statuses, name, caption, evidence_header):
+    claims = datapkg.load("claims")
+    rows = claims[claims["status"].isin(statuses)].copy()
+    rows["anchor"] = rows["claim_id"].map(render.claim_anchor)
+    rows["badge"] = rows["claim_id"].map(render.claim)
+    render.table(
+        rows,
+        name,
+        caption,
+        {
+            "anchor": "Claim",
+            "chapter": "Chapter",
+            "source_text": "The source says",
+            "evidence_says": evidence_header,
+            "badge": "Status",
+            "checked_against": "Checked against",
+        },
+        cite_cols=("checked_against",),
+        myst_cols=("anchor", "badge"),
+    )
+
+
+def corrections_table(name: str = "tbl-corrections"):
+    """Every claim whose status is 'contradicted': the source says / the evidence says / source."""
+    _claims_with_status(
+        ["contradicted"], name, "Corrections to the source: claims contradicted by the evidence", "The evidence says"
+    )
+
+
+def problems_table(name: str = "tbl-problems"):
+    """Claims that are unsupported or could not be found (not contradicted, but not to be relied on)."""
+    _claims_with_status(
+        ["unsupported", "not found"],
+        name,
+        "Claims of the source that are unsupported or whose source could not be found",
+        "What we found",
+    )
+
+
+def duplicate_citations_table(name: str = "tbl-duplicate-citations"):
+    """Guide reference numbers that point to one and the same work (or to the same bare site name)."""
+    import pandas as pd
+
+    refs = datapkg.load("guide_references")
+    groups = refs.groupby("source_key", sort=False)["ref_no"].apply(list)
+    rows = [
+        {"refs": ", ".join(f"[{n}]" for n in nos), "source_key": key, "count": len(nos)}
+        for key, nos in groups.items()
+        if len(nos) > 1
+    ]
+    render.table(
+        pd.DataFrame(rows),
+        name,
+        "The source's reference numbers that cite one work more than once",
+        {"refs": "Guide references", "count": "Times cited", "source_key": "One entry"},
+        cite_cols=("source_key",),
+    )
+
+
+def guide_references_table(name: str = "tbl-guide-references"):
+    render.sourced_table(
+        datapkg.load("guide_references"),
+        "status",
+        name,
+        "The source guide's 20 references and the work each identifies",
+        {
+            "ref_no": "No.",
+            "as_cited": "As cited by the guide",
+            "identifies_work": "Identifies a work?",
+            "status": "Status",
+            "source_key": "Entry",
+            "note": "Note",
+        },
+    )
+
+
+def reference_numbers() -> dict:
+    from relaxbook.data import bib
+
+    refs = datapkg.load("guide_references")
+    return {
+        "bib_total": len(bib.keys()),
+        "guide_works": int(refs.loc[refs["identifies_work"] != "no", "source_key"].nunique()),
+        "guide_no_work": int((refs["identifies_work"] == "no").sum()),
+    }
+
+
+def audit_numbers() -> dict[str, int]:
+    counts = claim_counts()
+    refs = datapkg.load("guide_references")
+    from relaxbook.data import bib
+
+    entries = bib.entries()
+    keys = refs["source_key"].unique()
+    with_id = sum(1 for k in keys if "doi" in entries[k].fields or "pmid" in entries[k].fields)
+    return {
+        **{f"audit_{k.replace(' ', '_')}": v for k, v in counts.items()},
+        "audit_total": sum(counts.values()),
+        "audit_refs_with_id": with_id,
+        "audit_ref_works": len(keys),
+        **flow_counts(),
+    }
