@@ -20,8 +20,9 @@ ROOT_DOC := $(shell sed -n 's/^root: *//p' _toc.yml 2>/dev/null)
 NODE   := _build/node
 VNU    := $(NODE)/node_modules/vnu-jar/build/dist/vnu.jar
 # Debian packages: graphviz draws the diagrams; chromium runs the browser tests and prints the PDF;
-# Java runs the Nu Html Checker, which npm installs (package.json, package-lock.json) into $(NODE).
-DEBS   := graphviz:dot chromium:chromium default-jre-headless:java npm:npm
+# Java runs the Nu Html Checker, which npm installs (package.json, package-lock.json) into $(NODE); faketime runs a
+# test build under another wall-clock date (tests/test_reproducible.py).
+DEBS   := graphviz:dot chromium:chromium default-jre-headless:java npm:npm faketime:faketime
 SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|intro.md|references.bib|CITATION.cff|chapters/|data/|relaxbook/|_static/|_templates/)' ) $(wildcard chapters/*.md data/* _static/* _templates/*)
 
 .PHONY: help book pdf test validate serve clean lock sysdeps check-python check-venv bench lint mutate

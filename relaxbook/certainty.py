@@ -28,6 +28,30 @@ def certainty_rows() -> list[dict]:
     return rows
 
 
+def participants(study_ids: list[str], drug_ids: list[str]) -> list[int | None]:
+    """Per study, the participants in the comparison of ``drug_ids``: the patients of its arms of those drugs (an
+    arm of anything else, such as physical therapy alone, is not in the comparison); the study's n_total when all
+    its arms are in the comparison, or when it is a crossover (every patient took each drug). None when unknown."""
+    studies = datapkg.load("studies").set_index("study_id")
+    arms = datapkg.load("arms")
+    out = []
+    for sid in study_ids:
+        crossover = studies.loc[sid, "crossover"]
+        if not _isna(crossover) and bool(crossover):
+            total = studies.loc[sid, "n_total"]
+            out.append(None if _isna(total) else int(total))
+            continue
+        own = arms[arms["study_id"] == sid]
+        inside = own[own["drug_id"].isin(drug_ids)]
+        if len(inside) == len(own):  # every arm is in the comparison: the study's own total
+            total = studies.loc[sid, "n_total"]
+            out.append(None if _isna(total) else int(total))
+            continue
+        sizes = inside["n_arm"].tolist()
+        out.append(None if not sizes or any(_isna(x) for x in sizes) else int(sum(sizes)))
+    return out
+
+
 def sof_table(name: str = "tbl-sof"):
     """Summary of findings: per comparison and outcome, studies, participants, certainty and each downgrade."""
     import pandas as pd
@@ -36,8 +60,8 @@ def sof_table(name: str = "tbl-sof"):
     out = []
     for r in certainty_rows():
         ids = r["study_ids"].split(";") if isinstance(r["study_ids"], str) else []
-        n = [studies.loc[i, "n_total"] for i in ids]
-        known = [int(x) for x in n if not _isna(x)]
+        n = participants(ids, r["drug_ids"].split(";"))
+        known = [x for x in n if x is not None]
         downs = [f"{d.replace('_', ' ')} {int(r[d])}: {r[d + '_reason']}" for d in DOMAINS if int(r[d]) < 0]
         out.append(
             {
@@ -116,3 +140,17 @@ def _isna(value) -> bool:
     import pandas as pd
 
     return value is None or bool(pd.isna(value))
+
+
+def comparison_numbers() -> dict[str, object]:
+    """Per comparison (``baclofen_diazepam_efficacy_...``): its studies, its participants (only the arms compared;
+    'NA' when any is unknown) and its certainty level, for prose."""
+    out: dict[str, object] = {}
+    for r in certainty_rows():
+        key = r["comparison_id"].replace("-", "_")
+        ids = r["study_ids"].split(";") if isinstance(r["study_ids"], str) else []
+        n = participants(ids, r["drug_ids"].split(";"))
+        out[f"{key}_studies"] = len(ids)
+        out[f"{key}_participants"] = sum(n) if ids and None not in n else "NA"
+        out[f"{key}_certainty"] = r["level"] or "no evidence"
+    return out

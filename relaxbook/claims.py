@@ -10,9 +10,21 @@ from relaxbook.data.status import ICONS, STATUSES
 from relaxbook.studies import flow_counts
 
 
+def frame():
+    """claims.csv, each claim with what its elements (claim_elements.csv) give it: ``status`` (computed by the
+    rule in relaxbook/data/status.py, never typed), ``checked_against`` (the sources' keys), ``date_checked`` and
+    ``elements`` (its element rows)."""
+    import pandas as pd
+
+    from relaxbook.data.status import with_status
+
+    elements = datapkg.load("claim_elements").astype(object).where(lambda d: d.notna(), None)
+    return pd.DataFrame(with_status(datapkg.load("claims").to_dict("records"), elements.to_dict("records")))
+
+
 def claim_counts(chapter: str | None = None) -> dict[str, int]:
     """Number of guide claims per status (all chapters, or one)."""
-    claims = datapkg.load("claims")
+    claims = frame()
     if chapter:
         claims = claims[claims["chapter"] == chapter]
     counts = Counter(claims["status"])
@@ -36,7 +48,8 @@ def guide_table(number: int, name: str, caption: str):
 
 
 def claims_table(chapter: str, name: str):
-    claims = datapkg.load("claims")
+    """The chapter's claims (status computed from their elements), then the elements each was split into."""
+    claims = frame()
     claims = claims[claims["chapter"] == chapter].copy()
     claims["anchor"] = claims["claim_id"].map(render.claim_anchor)
     claims["badge"] = claims["claim_id"].map(render.claim)
@@ -56,6 +69,45 @@ def claims_table(chapter: str, name: str):
         cite_cols=("checked_against",),
         myst_cols=("anchor", "badge"),
     )
+    elements_table(claims, f"{name}-elements")
+
+
+FINDINGS = {
+    "supported": "✔ supported",
+    "contradicted": "⚠ contradicted",
+    "not addressed": "✖ not addressed",
+    "source not found": "? source not found",
+}
+
+
+def elements_table(claims, name: str):
+    """Each element of ``claims``: what was checked, the finding, the source and where in it."""
+    import pandas as pd
+
+    rows = [
+        {
+            "claim": f"{c['claim_id']}.{e['element_no']}",
+            "element": e["element"],
+            "finding": FINDINGS[e["finding"]],
+            "source_key": e["source_key"],
+            "locator": e["locator"],
+        }
+        for c in claims.to_dict("records")
+        for e in c["elements"]
+    ]
+    render.table(
+        pd.DataFrame(rows, columns=["claim", "element", "finding", "source_key", "locator"]),
+        name,
+        "How each statement was checked: its elements, what the source says of each, and where",
+        {
+            "claim": "Element",
+            "element": "The guide says",
+            "finding": "Finding",
+            "source_key": "Source",
+            "locator": "Where in the source",
+        },
+        cite_cols=("source_key",),
+    )
 
 
 def claim_status_figure():
@@ -63,7 +115,7 @@ def claim_status_figure():
     figures.use_style()
     import matplotlib.pyplot as plt
 
-    claims = datapkg.load("claims")
+    claims = frame()
     chapters = list(dict.fromkeys(claims["chapter"]))
     fig, ax = plt.subplots(figsize=(7, 3.4))
     left = [0] * len(chapters)
@@ -81,7 +133,7 @@ def claim_status_figure():
 
 
 def _claims_with_status(statuses, name, caption, evidence_header):
-    claims = datapkg.load("claims")
+    claims = frame()
     rows = claims[claims["status"].isin(statuses)].copy()
     rows["anchor"] = rows["claim_id"].map(render.claim_anchor)
     rows["badge"] = rows["claim_id"].map(render.claim)
@@ -140,11 +192,12 @@ def duplicate_citations_table(name: str = "tbl-duplicate-citations"):
 
 
 def guide_references_table(name: str = "tbl-guide-references"):
+    refs = datapkg.load("guide_references")
     render.sourced_table(
-        datapkg.load("guide_references"),
+        refs,
         "status",
         name,
-        "The source guide's 20 references and the work each identifies",
+        f"The source guide's {len(refs)} references and the work each identifies",
         {
             "ref_no": "No.",
             "as_cited": "As cited by the guide",
@@ -164,7 +217,14 @@ def reference_numbers() -> dict:
         "bib_total": len(bib.keys()),
         "guide_works": int(refs.loc[refs["identifies_work"] != "no", "source_key"].nunique()),
         "guide_no_work": int((refs["identifies_work"] == "no").sum()),
+        "guide_refs": len(refs),
     }
+
+
+def guide_table_rows(number: int) -> int:
+    """How many rows (studies) the guide's Table ``number`` has."""
+    cells = datapkg.load("guide_tables")
+    return int(cells.loc[cells["table_no"] == number, "row_no"].nunique())
 
 
 def audit_numbers() -> dict[str, int]:
@@ -180,5 +240,6 @@ def audit_numbers() -> dict[str, int]:
         "audit_total": sum(counts.values()),
         "audit_refs_with_id": with_id,
         "audit_ref_works": len(keys),
+        "guide_refs": len(refs),
         **flow_counts(),
     }

@@ -6,6 +6,8 @@ values (tests fail on a mismatch). Every value shown carries its source; NA stay
 
 from __future__ import annotations
 
+import math
+
 from relaxbook import figures, render
 from relaxbook.data import datapkg
 
@@ -405,3 +407,50 @@ def profile_numbers() -> dict:
     out["dose_below"] = int((flags == "below usual range").sum())
     out["dose_arms"] = int((flags != "dose NA").sum())
     return out
+
+
+PHARMACIST = {
+    "boxed_warning": "Boxed warning",
+    "contraindications": "Contraindications",
+    "renal_impairment": "Renal impairment",
+    "hepatic_impairment": "Hepatic impairment",
+    "elderly": "Older adults",
+    "interaction_alcohol": "With alcohol",
+    "interaction_opioids": "With opioids",
+    "interaction_cns_depressants": "With other CNS depressants",
+    "interaction_cyp": "CYP interactions",
+    "half_life": "Half-life of the drug (h)",
+    "active_metabolites": "Active metabolites",
+    "active_metabolite_half_life": "Half-life of active metabolites (h)",
+    "populations_not_established": "Where efficacy or safety is not established",
+}
+
+
+def pharmacist_table(name: str = "tbl-pharmacist"):
+    """What a pharmacist checks first, one column per drug: special populations, interactions, metabolites and their
+    half-lives (each cell is the first sourced value; every source is in the tables below and in the CSV)."""
+    import pandas as pd
+
+    v = values()
+    rows = []
+    for field, label in PHARMACIST.items():
+        row = {"item": label}
+        for drug in DRUGS:
+            cell = v[(v["drug_id"] == drug) & (v["field"] == field)]
+            if cell.empty or _isna_text(cell.iloc[0]["value"]):
+                row[drug] = "NA"
+            else:
+                keys = ",".join(dict.fromkeys(k.strip() for k in str(cell.iloc[0]["source_key"]).split(";")))
+                row[drug] = f"{render.escape(cell.iloc[0]['value'])} {{cite:p}}`{keys}`"
+        rows.append(row)
+    render.table(
+        pd.DataFrame(rows),
+        name,
+        "What to check first, per drug: special populations, interactions and active metabolites (labels first)",
+        {"item": "Item", **{d: d.capitalize() for d in DRUGS}},
+        myst_cols=tuple(DRUGS),
+    )
+
+
+def _isna_text(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value) in ("NA", "<NA>")

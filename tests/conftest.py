@@ -170,3 +170,37 @@ def open_page(page, url: str) -> None:
     """Open a page and wait until its own scripts have run (no network idle wait: the site makes no late requests)."""
     page.goto(url, wait_until="load")
     page.wait_for_function("document.readyState === 'complete'")
+
+
+def status_of(findings: list[str]) -> str:
+    """The status rule of CONTRIBUTING.md and the Methods chapter, written again here so tests check the code
+    against the rule, not against itself."""
+    if "contradicted" in findings:
+        return "contradicted"
+    if set(findings) == {"supported"}:
+        return "verified"
+    if "supported" in findings:
+        return "partly verified"
+    return "not found" if set(findings) == {"source not found"} else "unsupported"
+
+
+def claims_with_status(root: Path = ROOT) -> list[dict]:
+    """claims.csv rows (csv module only), each with the status its elements in claim_elements.csv give it."""
+    import csv
+
+    with open(root / "data" / "claim_elements.csv", newline="", encoding="utf-8") as f:
+        findings: dict[str, list[str]] = {}
+        for row in csv.DictReader(f):
+            findings.setdefault(row["claim_id"], []).append(row["finding"])
+    with open(root / "data" / "claims.csv", newline="", encoding="utf-8") as f:
+        return [{**c, "status": status_of(findings[c["claim_id"]])} for c in csv.DictReader(f)]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A skipped test is a check that did not run: the whole run fails rather than passing with a gap (a missing
+    optional dependency, for instance). Deselected tests (-m, -k) are not skipped tests."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"error: {len(skipped)} test(s) skipped; every test must run", red=True)
+        session.exitstatus = 1

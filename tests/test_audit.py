@@ -8,8 +8,9 @@ from collections import Counter
 
 import pytest
 from bs4 import BeautifulSoup
+from recompute import grade
 
-from conftest import ROOT, toc_files
+from conftest import ROOT, claims_with_status, status_of, toc_files
 from relaxbook.data import bib
 
 DATA = ROOT / "data"
@@ -30,22 +31,27 @@ def excluded_keys():
     }
 
 
-def test_every_claim_has_a_valid_status_a_source_and_a_date():
+def test_every_claim_has_elements_each_with_a_finding_a_source_or_a_search_and_a_date():
     keys = bib.keys()
-    claims = read("claims")
+    claims, elements = read("claims"), read("claim_elements")
     assert len(claims) >= 40
+    by_claim = Counter(e["claim_id"] for e in elements)
     for c in claims:
-        assert c["status"] in STATUSES, c["claim_id"]
-        assert c["checked_against"] != "NA" and all(k in keys for k in c["checked_against"].split(";")), c["claim_id"]
-        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", c["date_checked"]), c["claim_id"]
+        assert by_claim[c["claim_id"]] >= 1, c["claim_id"]
         assert c["evidence_says"].strip(), c["claim_id"]
+    for e in elements:
+        assert e["finding"] in {"supported", "contradicted", "not addressed", "source not found"}, e
+        if e["finding"] in {"supported", "contradicted"}:
+            assert e["source_key"] != "NA" and all(k in keys for k in e["source_key"].split(";")), e
+        assert e["locator"].strip() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", e["date_checked"]), e
 
 
-def test_retracted_or_duplicate_work_never_supports_an_included_claim():
+def test_no_element_is_supported_by_retracted_or_duplicate_work():
     bad = excluded_keys()
-    for c in read("claims"):
-        if c["status"] in {"verified", "partly verified"}:
-            assert not set(c["checked_against"].split(";")) & excluded_keys(), c["claim_id"]
+    assert bad, "the retracted study must be listed as excluded"
+    for e in read("claim_elements"):
+        if e["finding"] == "supported":
+            assert not set(e["source_key"].split(";")) & bad, (e["claim_id"], e["element_no"])
     for row in read("conclusions"):
         assert not set(row["source_key"].split(";")) & bad, row["claim_id"]
     studies = {s["study_id"]: s for s in read("studies")}
@@ -54,16 +60,42 @@ def test_retracted_or_duplicate_work_never_supports_an_included_claim():
             assert studies[sid]["inclusion"] == "included", f"{row['comparison_id']} uses excluded {sid}"
 
 
-def test_the_retracted_study_is_caught_if_it_were_used_as_support(monkeypatch):
-    claims = read("claims")
-    retracted = next(iter(excluded_keys()))
-    claims[0] = {**claims[0], "status": "verified", "checked_against": retracted}
-    supported = [
-        c
-        for c in claims
-        if c["status"] in {"verified", "partly verified"} and set(c["checked_against"].split(";")) & excluded_keys()
-    ]
-    assert supported, "the guard above must be able to fail"
+def test_each_claims_status_is_the_one_its_elements_give_by_the_rule():
+    """The chapter API computes every status; the rule written again in conftest must give the same."""
+    from relaxbook import claims
+
+    computed = dict(zip(claims.frame()["claim_id"], claims.frame()["status"], strict=True))
+    assert computed == {c["claim_id"]: c["status"] for c in claims_with_status()}
+    assert len(set(computed.values())) == 5, "every status occurs, so the rule is exercised on real data"
+
+
+@pytest.mark.parametrize(
+    "findings, status",
+    [
+        (["supported"], "verified"),
+        (["supported", "supported"], "verified"),
+        (["supported", "not addressed"], "partly verified"),
+        (["supported", "source not found"], "partly verified"),
+        (["supported", "contradicted"], "contradicted"),
+        (["not addressed", "contradicted"], "contradicted"),
+        (["not addressed"], "unsupported"),
+        (["not addressed", "source not found"], "unsupported"),
+        (["source not found"], "not found"),
+        (["source not found", "source not found"], "not found"),
+    ],
+)
+def test_the_status_rule_decides_every_mixed_case_once(findings, status):
+    from relaxbook.data.status import claim_status
+
+    assert claim_status(findings) == status == status_of(findings)
+
+
+@pytest.mark.parametrize("findings", [[], ["confirmed"]])
+def test_the_status_rule_refuses_no_elements_or_an_unknown_finding(findings):
+    from relaxbook.data.status import claim_status
+
+    with pytest.raises(ValueError):
+        claim_status(findings)
 
 
 def test_each_of_the_twenty_references_maps_to_an_entry_or_a_documented_not_found():
@@ -92,21 +124,13 @@ def test_journal_articles_carry_doi_or_pmid_or_say_why_not():
             assert "NA" in entry.fields.get("note", ""), f"{key}: no DOI/PMID and no note saying why"
 
 
-def grade(row):
-    if row["start_level"] == "NA":
-        return None
-    level = {"high": 4, "low": 2}[row["start_level"]]
-    level += sum(
-        int(row[d]) for d in ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
-    )
-    return ["very low", "very low", "low", "moderate", "high"][max(level, 1)]
-
-
 def test_certainty_levels_are_computed_from_the_downgrades():
     from relaxbook import certainty
 
-    for mine, theirs in zip(read("certainty"), certainty.certainty_rows()):
-        assert theirs["level"] == grade(mine), mine["comparison_id"]
+    mine, theirs = read("certainty"), certainty.certainty_rows()
+    assert len(mine) == len(theirs), "a row of certainty.csv was dropped or added"
+    for row, computed in zip(mine, theirs, strict=True):
+        assert computed["level"] == grade(row), row["comparison_id"]
 
 
 # --- the built site ----------------------------------------------------------------------------------------------
@@ -119,7 +143,7 @@ def page(site, name):
 def test_corrections_table_lists_exactly_the_contradicted_claims(site):
     table = page(site, "chapters/corrections").select_one("table#tbl-corrections")
     shown = {span.get_text() for span in table.select("span.claim-id")}
-    assert shown == {c["claim_id"] for c in read("claims") if c["status"] == "contradicted"}
+    assert shown == {c["claim_id"] for c in claims_with_status() if c["status"] == "contradicted"}
 
 
 def test_excluded_table_lists_retracted_work_with_its_notice(site):
@@ -151,13 +175,17 @@ def test_findings_table_shows_every_finding_and_marks_those_of_excluded_studies_
 @pytest.mark.parametrize("name", toc_files())
 def test_every_badge_shows_its_claims_status_and_links_to_an_anchor_on_its_page(site, name):
     soup = page(site, name)
-    status = {c["claim_id"]: c["status"] for c in read("claims")}
+    status = {c["claim_id"]: c["status"] for c in claims_with_status()}
+    elements = {}
+    for e in read("claim_elements"):
+        elements.setdefault(e["claim_id"], []).append(e["element"])
     ids = {t["id"] for t in soup.find_all(id=True)}
     for badge in soup.select("a.claim-badge"):
         cid = badge["href"].removeprefix("#claim-")
         assert badge.select_one(".claim-status").get_text() == status[cid]
         assert badge.select_one(".claim-icon")["aria-hidden"] == "true"
-        assert "Checked against" in badge.select_one(".claim-tip").get_text()
+        tip = badge.select_one(".claim-tip").get_text()
+        assert all(" ".join(el.split()) in tip for el in elements[cid]), f"{cid}: the tooltip must list its elements"
         assert f"claim-{cid}" in ids, f"{name}: badge for {cid} has no anchor on the page"
 
 

@@ -83,6 +83,37 @@ def claims_row(claim):
     return lambda root: row_of(root / "data" / "claims.csv", claim)
 
 
+def _drop_rows(path, prefix):
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(prefix)]
+    assert len(kept) < len(lines), f"test setup: no row starting {prefix!r}"
+    path.write_text("".join(kept), encoding="utf-8")
+
+
+def _drop_line(name, text):
+    def apply(root):
+        path = root / name
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if text not in line]
+        assert len(kept) == len(lines) - 1, f"test setup: {text!r} not on exactly one line of {name}"
+        path.write_text("".join(kept), encoding="utf-8")
+
+    return apply
+
+
+def _add_status_column(root):
+    path = root / "data" / "claims.csv"
+    rows = list(csv.reader(path.open(newline="", encoding="utf-8")))
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows([rows[0] + ["status"]] + [r + ["verified"] for r in rows[1:]])
+
+
+def _resave(path, delimiter):
+    rows = list(csv.reader(path.open(newline="", encoding="utf-8")))
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, delimiter=delimiter, lineterminator="\n").writerows(rows)
+
+
 CASES = {
     "wrong type": (
         replace("data/studies.csv", ",13,patients with spasticity,", ",thirteen,patients with spasticity,"),
@@ -174,8 +205,10 @@ CASES = {
         ],
     ),
     "bad date": (
-        replace("data/claims.csv", ",2026-11-25,", ",2026-13-25,"),
-        lambda r: ["data/claims.csv, row 2, column 'date_checked': '2026-13-25' is not a date (YYYY-MM-DD) [type]"],
+        replace("data/claim_elements.csv", ",2026-12-01\n", ",2026-13-01\n"),
+        lambda r: [
+            "data/claim_elements.csv, row 2, column 'date_checked': '2026-13-01' is not a date (YYYY-MM-DD) [type]"
+        ],
     ),
     "unknown source_key": (
         replace("data/drugs.csv", ",eisai_myonal\n", ",eisai_myonal_typo\n"),
@@ -193,34 +226,143 @@ CASES = {
             "syntax error: '=' expected [bibtex]"
         ],
     ),
-    "retracted work used as support (claim)": (
-        replace(
-            "data/claims.csv",
-            "[17],contradicted,The only support is a retracted paper",
-            "[17],verified,The only support is a retracted paper",
-        ),
+    "a journal article without DOI or PMID and no reason": (
+        _drop_line("references.bib", "10.2174/1874104501408010017"),
         lambda r: [
-            f"data/claims.csv, row {row_of(r / 'data/claims.csv', 'c27')}, column 'checked_against': claim c27 "
-            "is 'verified' but rests on retracted work 'luo2017comparative' (study luo2017); mark it "
-            "contradicted or check it against another source [retracted-support]"
+            f"references.bib, line {line_of(r / 'references.bib', '{tekes2014basic,')}: article 'tekes2014basic' lacks "
+            "a DOI or PMID: add them from the PubMed, PMC or publisher record, or say in its note what was searched "
+            "[incomplete-record]"
         ],
     ),
-    "accurate description of retracted work marked verified": (
+    "element supported only by retracted work": (
         replace(
-            "data/claims.csv",
-            '[17],unsupported,"Accurately describes a paper',
-            '[17],verified,"Accurately describes a paper',
+            "data/claim_elements.csv",
+            "c27,2,Cited source [17] (Luo 2017) supports the row,not addressed,luo2017comparative;",
+            "c27,2,Cited source [17] (Luo 2017) supports the row,supported,luo2017comparative;",
         ),
         lambda r: [
-            f"data/claims.csv, row {row_of(r / 'data/claims.csv', 'c35')}, column 'checked_against': claim c35 "
-            "is 'verified' but rests on retracted work 'luo2017comparative' (study luo2017)"
+            "data/claim_elements.csv, row 84, column 'source_key': element c27.2 is 'supported' by "
+            "'luo2017comparative', the work of excluded study luo2017 (retracted): excluded work supports nothing; "
+            "use another source or 'not addressed' [excluded-support]"
         ],
+    ),
+    "an accurate description of retracted work marked supported": (
+        replace(
+            "data/claim_elements.csv", "c35,2,Duration 6 weeks,not addressed,", "c35,2,Duration 6 weeks,supported,"
+        ),
+        lambda r: [
+            "data/claim_elements.csv, row 102, column 'source_key': element c35.2 is 'supported' by "
+            "'luo2017comparative'"
+        ],
+    ),
+    "the guide cited as its own evidence": (
+        replace(
+            "data/claim_elements.csv",
+            "c01,1,Lanperisone is a centrally acting muscle relaxant,supported,sakitama1997effects",
+            "c01,1,Lanperisone is a centrally acting muscle relaxant,supported,benchchem2025lanperisone",
+        ),
+        lambda r: [
+            "data/claim_elements.csv, row 2, column 'source_key': element c01.1 is 'supported' by "
+            "'benchchem2025lanperisone', the work of excluded study guide-lan-epe (not found)"
+        ],
+    ),
+    "finding outside the vocabulary": (
+        replace(
+            "data/claim_elements.csv",
+            "c01,1,Lanperisone is a centrally acting muscle relaxant,supported,",
+            "c01,1,Lanperisone is a centrally acting muscle relaxant,confirmed,",
+        ),
+        lambda r: [
+            "data/claim_elements.csv, row 2, column 'finding': 'confirmed' is not one of: supported, "
+            "contradicted, not addressed, source not found [enum]"
+        ],
+    ),
+    "a claim with no elements": (
+        lambda root: _drop_rows(root / "data" / "claim_elements.csv", "c02,"),
+        lambda r: [
+            f"data/claims.csv, row {row_of(r / 'data/claims.csv', 'c02')}, column 'claim_id': claim c02 has no "
+            "elements in data/claim_elements.csv: split it into what can be checked [no-elements]"
+        ],
+    ),
+    "a supported element without a source": (
+        replace("data/claim_elements.csv", "relaxant,supported,sakitama1997effects,", "relaxant,supported,NA,"),
+        lambda r: [
+            "data/claim_elements.csv, row 2, column 'source_key': element c01.1 is 'supported' but names no "
+            "source: give the key of the work that says so [no-source]"
+        ],
+    ),
+    "an element checked after the evidence cut-off": (
+        replace("data/claim_elements.csv", ",2026-12-01\n", ",2026-12-24\n"),
+        lambda r: [
+            "data/claim_elements.csv, row 2, column 'date_checked': 2026-12-24 is after the evidence cut-off "
+            "2026-12-01 (data/datapackage.json, evidence_cutoff) [after-cutoff]"
+        ],
+    ),
+    "a hand-typed status": (
+        _add_status_column,
+        lambda r: [
+            "data/claims.csv, row 1, column 'status': is not stored: a claim's status is computed from its "
+            "elements (data/claim_elements.csv) by the rule in relaxbook/data/status.py; remove the column "
+            "[computed-column]"
+        ],
+    ),
+    "an unknown id inside a list": (
+        replace(
+            "data/certainty.csv", "roussan1985;thiyagarajan2024;goyal2016", "roussan1985;thiyagarajan2042;goyal2016"
+        ),
+        lambda r: [
+            f"data/certainty.csv, row {row_of(r / 'data/certainty.csv', 'baclofen-diazepam-efficacy')}, column "
+            "'study_ids': 'thiyagarajan2042' has no match in studies.study_id [list-key]"
+        ],
+    ),
+    "N/A written for NA": (
+        replace("data/drugs.csv", "baclofen,baclofen,GABA-B", "baclofen,N/A,GABA-B"),
+        lambda r: [
+            f"data/drugs.csv, row {row_of(r / 'data/drugs.csv', 'baclofen')}, column 'inn': 'N/A' means "
+            "unknown: write NA [na-spelling]"
+        ],
+    ),
+    "a dash written for NA": (
+        replace("data/drugs.csv", "baclofen,baclofen,GABA-B", "baclofen,-,GABA-B"),
+        lambda r: [
+            f"data/drugs.csv, row {row_of(r / 'data/drugs.csv', 'baclofen')}, column 'inn': '-' means "
+            "unknown: write NA [na-spelling]"
+        ],
+    ),
+    "an arm larger than its study": (
+        replace(
+            "data/arms.csv",
+            "roussan1985-a,roussan1985,baclofen,baclofen,25 to 60 mg/day,25,60,13,",
+            "roussan1985-a,roussan1985,baclofen,baclofen,25 to 60 mg/day,25,60,31,",
+        ),
+        lambda r: [
+            f"data/arms.csv, row {row_of(r / 'data/arms.csv', 'roussan1985-a')}, column 'n_arm': 31 patients, "
+            "more than study roussan1985's n_total 13 [arm-size]"
+        ],
+    ),
+    "a key with stray whitespace": (
+        replace("data/studies.csv", "\nroussan1985,", "\nroussan1985 ,"),
+        lambda r: [
+            f"data/studies.csv, row {row_of(r / 'data/studies.csv', 'roussan1985 ')}, column 'study_id': "
+            "'roussan1985 ' has spaces around it; a key must not [whitespace]"
+        ],
+    ),
+    "a file saved with semicolons": (
+        lambda root: _resave(root / "data" / "scales.csv", ";"),
+        lambda r: [
+            "data/scales.csv, row 1: is separated by semicolons, not commas: save it as CSV with commas (a "
+            "spreadsheet's 'CSV UTF-8 (comma delimited)') [delimiter]"
+        ],
+    ),
+    "a file saved with tabs": (
+        lambda root: _resave(root / "data" / "scales.csv", "\t"),
+        lambda r: ["data/scales.csv, row 1: is separated by tabs, not commas"],
     ),
     "retracted study supports a conclusion": (
         replace("data/conclusion_evidence.csv", "c47,luo2017,excluded (retracted)", "c47,luo2017,supports"),
         lambda r: [
-            "data/conclusion_evidence.csv, row 8, column 'role': retracted study luo2017 (luo2017comparative) "
-            "cannot support claim c47 [retracted-support]"
+            "data/conclusion_evidence.csv, row 8, column 'role': retracted study luo2017 cannot support claim c47 "
+            "[retracted-support]"
         ],
     ),
     "row with too many cells": (
@@ -286,14 +428,16 @@ def test_crlf_line_endings_are_accepted_and_give_the_same_values(scratch):
     assert "\\r" not in after.stdout
 
 
-def test_the_current_record_only_citation_of_retracted_work_is_allowed():
-    """c35 (protocols) is 'verified' against the retracted paper *and* its retraction notice: it reports what the
-    paper says, shown for the record. The rule allows exactly that and nothing else (see the catalogue above)."""
+def test_the_real_data_keep_every_evidence_rule():
+    """The rules the catalogue breaks hold on the real data, and they have something to hold on: a retracted study is
+    listed, and some elements cite it (as not addressed)."""
     from relaxbook.data import datapkg
 
     tables = datapkg.validate_package()
-    assert datapkg.retracted_keys(tables), "the retracted study must be listed in studies.csv"
-    assert datapkg.check_retracted_support(tables) == []
+    package = datapkg.descriptor()
+    assert "luo2017comparative" in datapkg.excluded_keys(tables)
+    assert any("luo2017comparative" in str(e["source_key"]) for e in tables["claim_elements"])
+    assert datapkg.check_evidence(tables, package) == []
 
 
 # --- build-level cases (reduced table of contents to stay fast) ------------------------------------------------
@@ -367,7 +511,8 @@ def test_a_chapter_cell_that_raises_fails_the_build_naming_chapter_and_exception
 
 
 def frictionless_report(root):
-    frictionless = pytest.importorskip("frictionless")
+    import frictionless
+
     return frictionless.validate(str(root / "data" / "datapackage.json"))
 
 
@@ -393,7 +538,14 @@ STANDARD_RULES = [
     "NA in a required column",
     "non-UTF-8 bytes",
 ]
-EXTRA_RULES = ["unknown source_key", "retracted work used as support (claim)", "retracted study supports a conclusion"]
+EXTRA_RULES = [
+    "unknown source_key",
+    "element supported only by retracted work",
+    "retracted study supports a conclusion",
+    "a claim with no elements",
+    "an unknown id inside a list",
+    "an arm larger than its study",
+]
 
 
 @pytest.mark.parametrize("case", STANDARD_RULES)

@@ -8,12 +8,12 @@ import math
 
 import pytest
 from numpy.testing import assert_allclose
+from recompute import expected_effect_numbers
+from statsmodels.stats.tests.results import results_meta  # a missing test-data module fails loudly, never skips
 
 from conftest import ROOT
 from relaxbook import effects, render
 from relaxbook.data import bib
-
-results_meta = pytest.importorskip("statsmodels.stats.tests.results.results_meta")
 
 # dat.fine1993 columns nei, nci, e2i, c2i as in statsmodels/stats/tests/test_meta.py (perktold2020metaanalysis)
 FINE1993 = [
@@ -99,10 +99,11 @@ def test_events_back_calculated_only_when_exactly_one_integer_gives_the_percenta
     for r in rows("outcome_stats"):
         if r["derivation"] != "reported":
             n, pct = int(r["n"]), float(r["percent"])
-            fits = [k for k in range(n + 1) if round(100 * k / n, 1) == round(pct, 1)]
+            places = len(r["percent"].partition(".")[2])  # the precision the source reported
+            fits = [k for k in range(n + 1) if round(100 * k / n, places) == round(pct, places)]
             assert fits == [int(r["events"])], r
             checked += 1
-    assert checked == 8
+    assert checked > 0, "no back-calculated row left: the rule is no longer exercised"
 
 
 def test_unstated_dispersion_type_or_missing_dispersion_gives_na_never_an_estimate():
@@ -137,7 +138,7 @@ def test_forest_plot_rows_equal_the_rows_with_complete_statistics():
     c = effects.contrasts()
     complete = c[(c["status"] == "computed") & ~c["excluded"]]
     fr = effects.forest_rows()
-    assert list(fr["outcome"]) == list(complete["outcome"]) and len(fr) == 4
+    assert list(fr["outcome"]) == list(complete["outcome"]) and len(fr) == len(complete) > 0
     fig = effects.forest_axes()
     labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
     assert len(labels) == len(fr)
@@ -174,51 +175,6 @@ def test_every_statistic_has_a_source_and_na_renders_as_na():
 
 
 # --- independent recomputation of the glued numbers (used by tests/test_site.py) -------------------------------
-
-
-def expected_effect_numbers() -> dict:
-    """csv-only recomputation of effects.effect_numbers()."""
-    st, studies = rows("outcome_stats"), {s["study_id"]: s for s in rows("studies")}
-    out = {
-        "eff_contrasts": 0,
-        "eff_computed": 0,
-        "eff_no_dispersion": 0,
-        "eff_no_dispersion_type": 0,
-        "eff_excluded": 0,
-    }
-    computed_studies = set()
-    for e in (r for r in st if r["role"] == "experimental"):
-        c = next(
-            r
-            for r in st
-            if r["role"] == "comparator"
-            and r["study_id"] == e["study_id"]
-            and r["outcome"] == e["outcome"]
-            and r["timepoint"] == e["timepoint"]
-        )
-        out["eff_contrasts"] += 1
-        if studies[e["study_id"]]["inclusion"] == "excluded":
-            out["eff_excluded"] += 1
-        elif e["measure"] == "events":
-            if all(a["events"] != "NA" and a["n"] != "NA" for a in (e, c)):
-                out["eff_computed"] += 1
-                computed_studies.add(e["study_id"])
-        elif "NA" in (e["mean"], c["mean"]):
-            pass
-        elif "NA" in (e["dispersion"], c["dispersion"]):
-            out["eff_no_dispersion"] += 1
-        elif "NA" in (e["dispersion_type"], c["dispersion_type"]):
-            out["eff_no_dispersion_type"] += 1
-        elif "NA" not in (e["n"], c["n"]):
-            out["eff_computed"] += 1
-            computed_studies.add(e["study_id"])
-    out["eff_not_computed"] = out["eff_contrasts"] - out["eff_computed"]
-    out["eff_other_missing"] = (
-        out["eff_not_computed"] - out["eff_no_dispersion"] - out["eff_no_dispersion_type"] - out["eff_excluded"]
-    )
-    out["eff_studies_computed"] = len(computed_studies)
-    out["eff_pooled"] = 0 if len(computed_studies) < 2 else None  # pooling needs two studies; recheck if data grow
-    return out
 
 
 def test_effect_numbers_equal_the_independent_recomputation():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from recompute import expected_profile_numbers
 
 from conftest import ROOT
 from relaxbook import profiles, render
@@ -65,21 +66,14 @@ def test_lanperisone_smiles_is_the_published_r_enantiomer():
 
 
 def test_every_drug_has_every_profile_field():
+    """Every field of the vocabulary (datapackage.json), for every drug: NA with a note where no source gives it."""
+    import json
+
+    package = json.loads((ROOT / "data" / "datapackage.json").read_text())
+    schema = next(r for r in package["resources"] if r["name"] == "drug_values")["schema"]
+    wanted = set(next(f for f in schema["fields"] if f["name"] == "field")["constraints"]["enum"])
+    assert {"inn", "half_life", "renal_impairment", "interaction_opioids", "active_metabolite_half_life"} <= wanted
     fields = {(r["drug_id"], r["field"]) for r in rows("drug_values")}
-    wanted = {
-        "inn",
-        "chemical_class",
-        "stereochemistry",
-        "smiles",
-        "formula_published",
-        "mw_published_g_per_mol",
-        "atc_code",
-        "status",
-        "first_approval",
-        *PK_DOSING,
-        "principal_adverse_effects",
-        "warnings",
-    }
     for d in DRUGS:
         assert {f for dd, f in fields if dd == d} == wanted, d
 
@@ -138,49 +132,6 @@ def test_preclinical_table_is_labelled_preclinical_and_keeps_the_missing_tolperi
 
 
 # --- independent recomputation of the glued numbers (used by tests/test_site.py) -------------------------------
-
-
-def expected_profile_numbers() -> dict:
-    from rdkit import Chem
-    from rdkit.Chem import Descriptors, rdMolDescriptors
-
-    v = rows("drug_values")
-    out = {}
-    for d in DRUGS:
-        sub = [r for r in v if r["drug_id"] == d and r["field"] in PK_DOSING]
-        out[f"pk_{d[:3]}_sourced"] = sum(r["value"] != "NA" for r in sub)
-        out[f"pk_{d[:3]}_na"] = sum(r["value"] == "NA" for r in sub)
-    checked = unchecked = 0
-    for d in DRUGS:
-        if value(d, "formula_published") == "NA":
-            unchecked += 1
-            continue
-        mol = Chem.MolFromSmiles(value(d, "smiles"))
-        checked += (
-            rdMolDescriptors.CalcMolFormula(mol) == value(d, "formula_published")
-            and abs(Descriptors.MolWt(mol) - float(value(d, "mw_published_g_per_mol"))) <= 0.01
-        )
-    out["id_checked"], out["id_unchecked"] = checked, unchecked
-    num = lambda s: None if s == "NA" else float(s)
-    above = below = arms_with_dose = 0
-    for a in rows("arms"):
-        if a["drug_id"] == "NA" or a["dose_min_mg_per_day"] == "NA":
-            continue
-        arms_with_dose += 1
-        lo, hi = num(a["dose_min_mg_per_day"]), num(a["dose_max_mg_per_day"])
-        ulo, uhi = (
-            num(value(a["drug_id"], "usual_daily_dose", "value_low")),
-            num(value(a["drug_id"], "usual_daily_dose", "value_high")),
-        )
-        mx = num(value(a["drug_id"], "max_daily_dose", "value_high"))
-        if ulo is None:
-            continue
-        if hi > (mx if mx is not None else uhi):
-            above += 1
-        elif lo < ulo:
-            below += 1
-    out.update(dose_above=above, dose_below=below, dose_arms=arms_with_dose)
-    return out
 
 
 def test_profile_numbers_equal_the_independent_recomputation():

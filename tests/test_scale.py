@@ -114,7 +114,8 @@ def test_a_chapter_without_charts_never_imports_matplotlib():
     import sys
 
     code = (
-        "import sys; from relaxbook import book, claims, studies; book.setup('studies', 'arms', 'claims'); "
+        "import sys; from relaxbook import book, claims, studies; "
+        "book.setup('studies', 'arms', 'claims', 'claim_elements'); "
         "studies.study_numbers(); studies.characteristics_table(); claims.claim_counts(); "
         "print(sorted(m for m in sys.modules if m.startswith('matplotlib')))"
     )

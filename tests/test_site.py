@@ -9,10 +9,15 @@ from collections import Counter
 
 import pytest
 from bs4 import BeautifulSoup
-from test_effects import expected_effect_numbers
-from test_profiles import expected_profile_numbers
+from recompute import (
+    expected_comparison_numbers,
+    expected_conclusion_numbers,
+    expected_effect_numbers,
+    expected_methods_numbers,
+    expected_profile_numbers,
+)
 
-from conftest import EXECUTED, ROOT, toc_files
+from conftest import EXECUTED, ROOT, claims_with_status, toc_files
 
 DATA = ROOT / "data"
 
@@ -145,13 +150,12 @@ def glued_values() -> dict[str, dict[str, str]]:
 
 def expected_numbers() -> dict[str, object]:
     """Recomputed from the CSVs with the csv module only, independently of relaxbook."""
-    claims, studies = read("claims"), read("studies")
+    claims, studies = claims_with_status(), read("studies")
     status = Counter(c["status"] for c in claims)
     included = [s for s in studies if s["inclusion"] == "included"]
     by_id = {s["study_id"]: s for s in studies}
     ae = read("adverse_effects")
     refs = read("guide_references")
-    concl = Counter(c["status"] for c in claims if c["chapter"] == "conclusions")
     mech = Counter(c["status"] for c in claims if c["chapter"] == "mechanisms")
     bac = [a for a in ae if a["drug_id"] == "baclofen" and a["frequency_pct_max"] != "NA"]
     return {
@@ -179,15 +183,17 @@ def expected_numbers() -> dict[str, object]:
         "bac_drowsy_max": max(int(float(a["frequency_pct_max"])) for a in bac),
         "guide_works": len({r["source_key"] for r in refs if r["identifies_work"] != "no"}),
         "guide_no_work": sum(r["identifies_work"] == "no" for r in refs),
-        "concl_total": sum(concl.values()),
-        "concl_contradicted": concl["contradicted"],
-        "concl_partly": concl["partly verified"],
+        "guide_refs": len(refs),
+        "guide_t2_rows": len({c["row_no"] for c in read("guide_tables") if c["table_no"] == "2"}),
         "mech_claims": sum(mech.values()),
         "mech_unsupported": mech["unsupported"],
         "evidence_cutoff": json.loads((DATA / "datapackage.json").read_text())["evidence_cutoff"],
         **audit_expected(claims, studies, refs),
         **expected_profile_numbers(),
         **expected_effect_numbers(),
+        **expected_comparison_numbers(),
+        **expected_conclusion_numbers(),
+        **expected_methods_numbers(),
     }
 
 

@@ -22,6 +22,16 @@ from relaxbook.data import bib, paths
 from relaxbook.data.errors import DataError, Problem
 
 NA = "NA"
+NA_SPELLINGS = {"n/a", "n.a.", "-", "--", "—", "–", "?", "null", "nan"}  # unknown has one spelling: NA
+# columns a table must not store because the book computes them, and where from
+COMPUTED = {
+    ("claims", "status"): "a claim's status is computed from its elements (data/claim_elements.csv) by the "
+    "rule in relaxbook/data/status.py; remove the column"
+}
+
+
+def _as_list(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _rel(path: Path) -> str:
@@ -98,6 +108,23 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[Problem]]:
     rows = list(csv.reader(io.StringIO(text, newline="")))  # CRLF and LF are both accepted
     if not rows or not any(cell.strip() for cell in rows[0]):
         return [], [], [Problem(f, 1, None, "empty", "is empty: expected a header row and data rows")]
+    if len(rows[0]) == 1:
+        for delimiter, name in ((";", "semicolons"), ("\t", "tabs")):
+            if delimiter in rows[0][0]:
+                return (
+                    [],
+                    [],
+                    [
+                        Problem(
+                            f,
+                            1,
+                            None,
+                            "delimiter",
+                            f"is separated by {name}, not commas: save it as "
+                            "CSV with commas (a spreadsheet's 'CSV UTF-8 (comma delimited)')",
+                        )
+                    ],
+                )
     return rows[0], rows[1:], []
 
 
@@ -146,7 +173,9 @@ def check_table(res: dict, bib_keys: set[str] | None = None) -> tuple[list[dict]
         if col not in header:
             problems.append(Problem(f, 1, col, "missing-column", "required column is missing from the header"))
     for col in header:
-        if col not in names:
+        if (res["name"], col) in COMPUTED:
+            problems.append(Problem(f, 1, col, "computed-column", f"is not stored: {COMPUTED[res['name'], col]}"))
+        elif col not in names:
             problems.append(Problem(f, 1, col, "extra-column", "column is not described in data/datapackage.json"))
     if len(set(header)) != len(header):
         problems.append(Problem(f, 1, None, "duplicate-column", "header repeats a column name"))
@@ -157,6 +186,8 @@ def check_table(res: dict, bib_keys: set[str] | None = None) -> tuple[list[dict]
     typed: list[dict] = []
     pk = res["schema"].get("primaryKey", [])
     pk = [pk] if isinstance(pk, str) else pk
+    key_columns = set(pk) | {c for fk in res["schema"].get("foreignKeys", []) for c in _as_list(fk["fields"])}
+    key_columns |= {fd["name"] for fd in fields if fd.get("bibkey") or fd.get("listOf")}
     seen: dict[tuple, int] = {}
     for i, row in enumerate(rows, start=2):
         if len(row) != len(header):
@@ -169,6 +200,12 @@ def check_table(res: dict, bib_keys: set[str] | None = None) -> tuple[list[dict]
             cons = fd.get("constraints", {})
             if value.strip() == "":
                 problems.append(Problem(f, i, col, "blank", "is empty; write NA for unknown"))
+                continue
+            if value.strip().lower() in NA_SPELLINGS:
+                problems.append(Problem(f, i, col, "na-spelling", f"'{value}' means unknown: write NA"))
+                continue
+            if col in key_columns and value != value.strip():
+                problems.append(Problem(f, i, col, "whitespace", f"{value!r} has spaces around it; a key must not"))
                 continue
             conv, err = _convert(value, fd)
             if err:
@@ -214,7 +251,7 @@ def check_table(res: dict, bib_keys: set[str] | None = None) -> tuple[list[dict]
 
 def validate_package(bib_keys: set[str] | None = None) -> dict[str, list[dict]]:
     """Validate every table, the foreign keys between them, every bib-key column and the cross-table rules
-    (:func:`check_retracted_support`).
+    (:func:`check_evidence`).
 
     Returns the typed rows per table; raises :class:`DataError` listing every problem, including a malformed
     ``references.bib`` (then bib-key columns are not checked, as every key would look unknown).
@@ -264,8 +301,10 @@ def validate_package(bib_keys: set[str] | None = None) -> dict[str, list[dict]]:
                         )
                     )
     problems += check_ranges(tables, package)
-    if not broken & {"studies", "claims", "conclusion_evidence"}:
-        problems += check_retracted_support(tables, package)
+    if not broken:
+        problems += check_evidence(tables, package)
+    if bib_keys:
+        problems += bib.lint()
     if problems:
         raise DataError(problems)
     return tables
@@ -289,59 +328,138 @@ def check_ranges(tables: dict[str, list[dict]], package: dict) -> list[Problem]:
     return problems
 
 
-SUPPORTING_STATUSES = ("verified", "partly verified")
-
-
-def retracted_keys(tables: dict[str, list[dict]]) -> dict[str, str]:
-    """Bib keys of retracted work -> study_id: studies whose ``exclusion_reason`` starts with 'retracted'."""
+def excluded_keys(tables: dict[str, list[dict]]) -> dict[str, tuple[str, str]]:
+    """Bib keys of excluded work -> (study_id, the reason's first words): retracted papers, trials that cannot be
+    located (whose key is the guide itself), duplicates. Such work supports nothing."""
     out = {}
     for study in tables.get("studies", []):
-        if str(study.get("exclusion_reason") or "").startswith("retracted"):
+        if study.get("inclusion") == "excluded":
+            reason = str(study.get("exclusion_reason") or "excluded").split(":")[0].split(" (")[0]
             for key in str(study.get("source_key") or "").split(";"):
-                out[key.strip()] = study["study_id"]
+                out[key.strip()] = (study.get("study_id"), reason)
     return out
 
 
-def check_retracted_support(tables: dict[str, list[dict]], package: dict | None = None) -> list[Problem]:
-    """Retracted work never supports anything.
+def check_evidence(tables: dict[str, list[dict]], package: dict) -> list[Problem]:
+    """Rules across tables that keep the evidence honest:
 
-    * ``claims.csv``: a claim with status ``verified`` or ``partly verified`` must not list a retracted work in
-      ``checked_against`` (no exceptions: an accurate description of a retracted paper is 'unsupported').
-    * ``conclusion_evidence.csv``: a retracted study's ``role`` must not start with 'supports'.
+    * every claim has at least one element, and the elements of a claim are numbered 1, 2, 3...;
+    * an element found ``supported`` or ``contradicted`` names the source that says so, and no element is
+      ``supported`` by excluded work (retracted, not located, duplicate): it supports nothing;
+    * no element was checked after the evidence cut-off;
+    * a retracted study never ``supports…`` a conclusion;
+    * every id in a ``;``-separated list column (``"listOf": "table.column"``) exists;
+    * no arm has more patients than its study.
     """
-    package = package or descriptor()
     files = {r["name"]: _rel(paths.DATA / r["path"]) for r in package["resources"]}
-    retracted = retracted_keys(tables)
     problems: list[Problem] = []
-    for i, claim in enumerate(tables.get("claims", []), start=2):
-        keys = [k.strip() for k in str(claim.get("checked_against") or "").split(";")]
-        bad = [k for k in keys if k in retracted]
-        if not bad or claim.get("status") not in SUPPORTING_STATUSES:
-            continue
-        problems.append(
-            Problem(
-                files.get("claims", "data/claims.csv"),
-                i,
-                "checked_against",
-                "retracted-support",
-                f"claim {claim.get('claim_id')} is '{claim.get('status')}' but rests on retracted work "
-                f"'{bad[0]}' (study {retracted[bad[0]]}); mark it contradicted or check it against "
-                "another source",
-            )
-        )
-    studies = {s.get("study_id"): s for s in tables.get("studies", [])}
-    retracted_studies = set(retracted.values())
-    for i, link in enumerate(tables.get("conclusion_evidence", []), start=2):
-        if link.get("study_id") in retracted_studies and str(link.get("role") or "").startswith("supports"):
+    excluded = excluded_keys(tables)
+    elements: dict[str, list[int]] = {}
+    cutoff = date.fromisoformat(package["evidence_cutoff"])
+    for i, el in enumerate(tables.get("claim_elements", []), start=2):
+        where = files["claim_elements"]
+        elements.setdefault(el.get("claim_id"), []).append(el.get("element_no"))
+        keys = [k.strip() for k in str(el.get("source_key") or "").split(";") if el.get("source_key")]
+        name = f"element {el.get('claim_id')}.{el.get('element_no')}"
+        if el.get("finding") in ("supported", "contradicted") and not keys:
             problems.append(
                 Problem(
-                    files.get("conclusion_evidence", "data/conclusion_evidence.csv"),
+                    where,
+                    i,
+                    "source_key",
+                    "no-source",
+                    f"{name} is '{el.get('finding')}' but names no source: give the key of the work that says so",
+                )
+            )
+        for key in keys:
+            if el.get("finding") == "supported" and key in excluded:
+                study, reason = excluded[key]
+                problems.append(
+                    Problem(
+                        where,
+                        i,
+                        "source_key",
+                        "excluded-support",
+                        f"{name} is 'supported' by '{key}', the work of excluded study {study} "
+                        f"({reason}): excluded work supports nothing; use another source or "
+                        "'not addressed'",
+                    )
+                )
+        if el.get("date_checked") and el.get("date_checked") > cutoff:
+            problems.append(
+                Problem(
+                    where,
+                    i,
+                    "date_checked",
+                    "after-cutoff",
+                    f"{el.get('date_checked')} is after the evidence cut-off {cutoff} "
+                    "(data/datapackage.json, evidence_cutoff)",
+                )
+            )
+    for claim_id, numbers in elements.items():
+        if None not in numbers and sorted(numbers) != list(range(1, len(numbers) + 1)):
+            problems.append(
+                Problem(
+                    files["claim_elements"],
+                    None,
+                    "element_no",
+                    "numbering",
+                    f"the elements of {claim_id} are numbered {sorted(numbers)}, not 1 to {len(numbers)}",
+                )
+            )
+    for i, claim in enumerate(tables.get("claims", []), start=2):
+        if claim.get("claim_id") is not None and claim.get("claim_id") not in elements:
+            problems.append(
+                Problem(
+                    files["claims"],
+                    i,
+                    "claim_id",
+                    "no-elements",
+                    f"claim {claim.get('claim_id')} has no elements in data/claim_elements.csv: split it "
+                    "into what can be checked",
+                )
+            )
+    retracted = {s for s, r in excluded.values() if r.startswith("retracted")}
+    for i, link in enumerate(tables.get("conclusion_evidence", []), start=2):
+        if link.get("study_id") in retracted and str(link.get("role") or "").startswith("supports"):
+            problems.append(
+                Problem(
+                    files["conclusion_evidence"],
                     i,
                     "role",
                     "retracted-support",
-                    f"retracted study {link.get('study_id')} "
-                    f"({studies[link['study_id']].get('source_key')}) cannot support claim "
-                    f"{link.get('claim_id')}",
+                    f"retracted study {link.get('study_id')} cannot support claim {link.get('claim_id')}",
+                )
+            )
+    for res in package["resources"]:
+        for fd in res["schema"]["fields"]:
+            if not fd.get("listOf"):
+                continue
+            table, column = fd["listOf"].split(".")
+            known = {str(r.get(column)) for r in tables.get(table, [])}
+            for i, row in enumerate(tables.get(res["name"], []), start=2):
+                for item in str(row.get(fd["name"]) or "").split(";") if row.get(fd["name"]) else []:
+                    if item.strip() not in known:
+                        problems.append(
+                            Problem(
+                                files[res["name"]],
+                                i,
+                                fd["name"],
+                                "list-key",
+                                f"'{item.strip()}' has no match in {table}.{column}",
+                            )
+                        )
+    n_total = {s.get("study_id"): s.get("n_total") for s in tables.get("studies", [])}
+    for i, arm in enumerate(tables.get("arms", []), start=2):
+        total = n_total.get(arm.get("study_id"))
+        if arm.get("n_arm") is not None and total is not None and arm.get("n_arm") > total:
+            problems.append(
+                Problem(
+                    files["arms"],
+                    i,
+                    "n_arm",
+                    "arm-size",
+                    f"{arm.get('n_arm')} patients, more than study {arm.get('study_id')}'s n_total {total}",
                 )
             )
     return problems

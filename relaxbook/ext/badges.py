@@ -61,12 +61,15 @@ def _validate(app) -> None:
 
 @lru_cache(maxsize=1)
 def _claims() -> dict[str, dict]:
-    """The validated rows of claims.csv, by claim id (read with the csv module: importing pandas into the Sphinx
-    process for this cost 0.7 s of every build that renders a badge)."""
+    """The claims by id, each with the status its elements give it (relaxbook.data.status.with_status); read with
+    the csv module, as importing pandas into the Sphinx process would cost most of a second per build."""
     from relaxbook.data.bib import keys
     from relaxbook.data.datapkg import checked_rows, resource
+    from relaxbook.data.status import with_status
 
-    return {r["claim_id"]: r for r in checked_rows(resource("claims"), keys())}
+    bib_keys = keys()
+    claims = with_status(checked_rows(resource("claims"), bib_keys), checked_rows(resource("claim_elements"), bib_keys))
+    return {c["claim_id"]: c for c in claims}
 
 
 def short_ref(key: str) -> str:
@@ -86,10 +89,24 @@ def short_ref(key: str) -> str:
     return f"{first}{etal} {year}" if year != "NA" else f"{first}{etal} (year NA)"
 
 
+FINDING_MARK = {"supported": "✔", "contradicted": "⚠", "not addressed": "✖", "source not found": "?"}
+
+
+def badge_tip(claim: dict) -> str:
+    """The badge's tooltip: the status, then each element with its finding and source, then the date."""
+    parts = []
+    for el in claim["elements"]:
+        keys = [k.strip() for k in str(el.get("source_key") or "").split(";") if el.get("source_key")]
+        source = f" ({'; '.join(short_ref(k) for k in keys)})" if keys else ""
+        parts.append(f"{FINDING_MARK[el['finding']]} {el['element']}: {el['finding']}{source}")
+    return (
+        f"Claim {claim['claim_id']}: {claim['status']}. " + " · ".join(parts) + f". Checked on {claim['date_checked']}."
+    )
+
+
 def badge_html(claim: dict) -> str:
     status = claim["status"]
-    sources = "; ".join(short_ref(k.strip()) for k in str(claim["checked_against"]).split(";"))
-    tip = f"Claim {claim['claim_id']}: {status}. Checked against {sources} on {claim['date_checked']}."
+    tip = badge_tip(claim)
     css = "claim-" + status.replace(" ", "-")
     return (
         f'<a class="claim-badge {css}" href="#claim-{html.escape(claim["claim_id"])}">'
@@ -112,6 +129,11 @@ def claim_role(name, rawtext, text, lineno, inliner, options=None, content=None)
     claim, bad, msgs = _lookup(text, lineno, inliner, rawtext)
     if claim is None:
         return bad, msgs
+    from relaxbook.data import paths
+
+    env = inliner.document.settings.env  # the page shows these files' content: re-read it when they change
+    for name in ("claims.csv", "claim_elements.csv"):
+        env.note_dependency(str(paths.DATA / name))
     return [nodes.raw("", badge_html(claim), format="html")], []
 
 

@@ -1,0 +1,206 @@
+"""Numbers the book states, recomputed from the CSVs with the csv module only, independently of relaxbook: the
+tests compare every glued number against these. A helper module (no tests here), shared by test modules, so that no
+test module imports another."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+from conftest import ROOT, claims_with_status
+
+DRUGS = ["lanperisone", "tolperisone", "eperisone", "baclofen", "diazepam"]
+PK_DOSING = [
+    "bioavailability",
+    "tmax",
+    "half_life",
+    "metabolism",
+    "active_metabolites",
+    "usual_daily_dose",
+    "max_daily_dose",
+]
+
+
+def rows(name):
+    with open(ROOT / "data" / f"{name}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def value(drug, field, col="value"):
+    return next(r[col] for r in rows("drug_values") if r["drug_id"] == drug and r["field"] == field)
+
+
+def expected_profile_numbers() -> dict:
+    from rdkit import Chem
+    from rdkit.Chem import Descriptors, rdMolDescriptors
+
+    v = rows("drug_values")
+    out = {}
+    for d in DRUGS:
+        sub = [r for r in v if r["drug_id"] == d and r["field"] in PK_DOSING]
+        out[f"pk_{d[:3]}_sourced"] = sum(r["value"] != "NA" for r in sub)
+        out[f"pk_{d[:3]}_na"] = sum(r["value"] == "NA" for r in sub)
+    checked = unchecked = 0
+    for d in DRUGS:
+        if value(d, "formula_published") == "NA":
+            unchecked += 1
+            continue
+        mol = Chem.MolFromSmiles(value(d, "smiles"))
+        checked += (
+            rdMolDescriptors.CalcMolFormula(mol) == value(d, "formula_published")
+            and abs(Descriptors.MolWt(mol) - float(value(d, "mw_published_g_per_mol"))) <= 0.01
+        )
+    out["id_checked"], out["id_unchecked"] = checked, unchecked
+    num = lambda s: None if s == "NA" else float(s)
+    above = below = arms_with_dose = 0
+    for a in rows("arms"):
+        if a["drug_id"] == "NA" or a["dose_min_mg_per_day"] == "NA":
+            continue
+        arms_with_dose += 1
+        lo, hi = num(a["dose_min_mg_per_day"]), num(a["dose_max_mg_per_day"])
+        ulo, uhi = (
+            num(value(a["drug_id"], "usual_daily_dose", "value_low")),
+            num(value(a["drug_id"], "usual_daily_dose", "value_high")),
+        )
+        mx = num(value(a["drug_id"], "max_daily_dose", "value_high"))
+        if ulo is None:
+            continue
+        if hi > (mx if mx is not None else uhi):
+            above += 1
+        elif lo < ulo:
+            below += 1
+    out.update(dose_above=above, dose_below=below, dose_arms=arms_with_dose)
+    return out
+
+
+def expected_effect_numbers() -> dict:
+    """csv-only recomputation of effects.effect_numbers()."""
+    st, studies = rows("outcome_stats"), {s["study_id"]: s for s in rows("studies")}
+    out = {
+        "eff_contrasts": 0,
+        "eff_computed": 0,
+        "eff_no_dispersion": 0,
+        "eff_no_dispersion_type": 0,
+        "eff_excluded": 0,
+    }
+    computed_studies, groups = set(), {}
+    for e in (r for r in st if r["role"] == "experimental"):
+        c = next(
+            r
+            for r in st
+            if r["role"] == "comparator"
+            and r["study_id"] == e["study_id"]
+            and r["outcome"] == e["outcome"]
+            and r["timepoint"] == e["timepoint"]
+        )
+        out["eff_contrasts"] += 1
+        if studies[e["study_id"]]["inclusion"] == "excluded":
+            out["eff_excluded"] += 1
+        elif e["measure"] == "events":
+            if all(a["events"] != "NA" and a["n"] != "NA" for a in (e, c)):
+                out["eff_computed"] += 1
+                computed_studies.add(e["study_id"])
+                key = (studies[e["study_id"]]["comparison"], e["outcome"], "RR")
+                groups.setdefault(key, []).append(e["study_id"])
+        elif "NA" in (e["mean"], c["mean"]):
+            pass
+        elif "NA" in (e["dispersion"], c["dispersion"]):
+            out["eff_no_dispersion"] += 1
+        elif "NA" in (e["dispersion_type"], c["dispersion_type"]):
+            out["eff_no_dispersion_type"] += 1
+        elif "NA" not in (e["n"], c["n"]):
+            out["eff_computed"] += 1
+            computed_studies.add(e["study_id"])
+            key = (studies[e["study_id"]]["comparison"], e["outcome"], "MD")
+            groups.setdefault(key, []).append(e["study_id"])
+    out["eff_not_computed"] = out["eff_contrasts"] - out["eff_computed"]
+    out["eff_other_missing"] = (
+        out["eff_not_computed"] - out["eff_no_dispersion"] - out["eff_no_dispersion_type"] - out["eff_excluded"]
+    )
+    out["eff_studies_computed"] = len(computed_studies)
+    # pooled: a comparison, outcome and measure with at least two studies, one row each
+    out["eff_pooled"] = sum(1 for ids in groups.values() if len(set(ids)) >= 2 and len(ids) == len(set(ids)))
+    return out
+
+
+def participants(study_ids: list[str], drugs: list[str]) -> list[int | None]:
+    """Participants per study in a comparison: n_total for a crossover study or when every arm is of a compared
+    drug; else the sum of the compared arms' n (None when unknown)."""
+    studies = {s["study_id"]: s for s in rows("studies")}
+    arms = rows("arms")
+    out = []
+    for sid in study_ids:
+        own = [a for a in arms if a["study_id"] == sid]
+        inside = [a for a in own if a["drug_id"] in drugs]
+        if studies[sid]["crossover"] == "true" or len(inside) == len(own):
+            n = studies[sid]["n_total"]
+            out.append(None if n == "NA" else int(n))
+        else:
+            sizes = [a["n_arm"] for a in inside]
+            out.append(None if not sizes or "NA" in sizes else sum(int(x) for x in sizes))
+    return out
+
+
+def grade(row) -> str | None:
+    if row["start_level"] == "NA":
+        return None
+    level = {"high": 4, "low": 2}[row["start_level"]]
+    level += sum(
+        int(row[d]) for d in ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
+    )
+    return ["very low", "very low", "low", "moderate", "high"][max(level, 1)]
+
+
+def expected_comparison_numbers() -> dict:
+    out = {}
+    for r in rows("certainty"):
+        key = r["comparison_id"].replace("-", "_")
+        ids = [] if r["study_ids"] == "NA" else r["study_ids"].split(";")
+        n = participants(ids, r["drug_ids"].split(";"))
+        out[f"{key}_studies"] = len(ids)
+        out[f"{key}_participants"] = sum(n) if ids and None not in n else "NA"
+        out[f"{key}_certainty"] = grade(r) or "no evidence"
+    return out
+
+
+def expected_methods_numbers() -> dict:
+    log, records = rows("search_log"), rows("screening")
+    other = "named candidates (other methods)"
+    screened = [r for r in records if r["stage"] != "not retrieved"]
+    assessed = [r for r in screened if r["stage"] == "full record"]
+    included = [r for r in assessed if r["decision"] == "included"]
+    identified = sum(int(q["records_found"]) for q in log if q["source"] != other)
+    elements = rows("claim_elements")
+    findings = Counter(e["finding"] for e in elements)
+    claims = rows("claims")
+    return {
+        "prisma_queries": sum(q["source"] != other for q in log),
+        "prisma_identified": identified,
+        "prisma_duplicates": identified - len(screened),
+        "prisma_screened": len(screened),
+        "prisma_excluded_screening": sum(r["stage"] == "title/abstract" for r in screened),
+        "prisma_assessed": len(assessed),
+        "prisma_excluded_assessed": sum(r["decision"] == "excluded" for r in assessed),
+        "prisma_included": len(included),
+        "prisma_included_new": sum(r["in_book"] == "false" for r in included),
+        "prisma_included_held": sum(r["in_book"] == "true" for r in included),
+        "prisma_other_sought": sum(int(q["records_found"]) for q in log if q["source"] == other),
+        "prisma_other_not_retrieved": sum(r["stage"] == "not retrieved" for r in records),
+        "m_claims": len(claims),
+        "m_elements": len(elements),
+        "m_elements_per_claim": round(len(elements) / len(claims), 1),
+        "m_supported": findings["supported"],
+        "m_contradicted": findings["contradicted"],
+        "m_not_addressed": findings["not addressed"],
+        "m_source_not_found": findings["source not found"],
+        "m_last_checked": max(e["date_checked"] for e in elements),
+    }
+
+
+def expected_conclusion_numbers() -> dict:
+    concl = Counter(c["status"] for c in claims_with_status() if c["chapter"] == "conclusions")
+    out = {
+        f"concl_{s.replace(' ', '_')}": concl[s]
+        for s in ("verified", "partly verified", "unsupported", "contradicted", "not found")
+    }
+    return {**out, "concl_total": sum(concl.values())}
