@@ -21,8 +21,8 @@ NODE   := _build/node
 VNU    := $(NODE)/node_modules/vnu-jar/build/dist/vnu.jar
 # Debian packages: graphviz draws the diagrams; chromium runs the browser tests and prints the PDF;
 # Java runs the Nu Html Checker, which npm installs (package.json, package-lock.json) into $(NODE); faketime runs a
-# test build under another wall-clock date (tests/test_reproducible.py).
-DEBS   := graphviz:dot chromium:chromium default-jre-headless:java npm:npm faketime:faketime
+# test build under another wall-clock date (tests/test_reproducible.py); pdftotext reads the PDF in tests/test_pdf.py.
+DEBS   := graphviz:dot chromium:chromium default-jre-headless:java npm:npm faketime:faketime poppler-utils:pdftotext
 SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|intro.md|references.bib|CITATION.cff|chapters/|data/|relaxbook/|_static/|_templates/)' ) $(wildcard chapters/*.md data/* _static/* _templates/*)
 
 .PHONY: help book pdf test validate serve clean lock sysdeps check-python check-venv bench lint mutate
@@ -85,16 +85,14 @@ $(SITE_STAMP): $(STAMP) $(SOURCES)
 book: $(SITE_STAMP) $(PDF) ## Create the venv, install what is missing, validate the data, build the site and its PDF
 	@echo "The site is at $(CURDIR)/$(SITE)/index.html  (make serve to browse it)"
 
-# The PDF's dates and id come from SOURCE_DATE_EPOCH and its content, so two builds of one commit give the same bytes.
+# Printed by chromium through Playwright (page numbers, bookmarks); its dates and id come from SOURCE_DATE_EPOCH and
+# its content, so two builds of one commit give the same bytes (relaxbook/tools/pdf.py).
 $(PDF): $(SITE_STAMP)
 	$(JB) build . --builder singlehtml -W --keep-going
-	mkdir -p $(@D)
-	chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer --print-to-pdf=$(CURDIR)/$@ \
-	  file://$(CURDIR)/_build/singlehtml/$(ROOT_DOC).html 2>/dev/null
-	$(BIN)/python -m relaxbook.tools.pdf $@
+	$(BIN)/python -m relaxbook.tools.pdf _build/singlehtml/$(ROOT_DOC).html $@
 	@test -s $@ && echo "The PDF is at $(CURDIR)/$@"
 
-pdf: $(PDF) ## Build the whole book as one PDF, offline (single-page HTML printed by headless chromium)
+pdf: $(PDF) ## Build the whole book as one PDF, offline (single-page HTML printed by chromium, with page numbers and bookmarks)
 
 $(VNU): package.json package-lock.json
 	$(MAKE) --no-print-directory sysdeps
@@ -109,6 +107,15 @@ test: $(SITE_STAMP) $(PDF) $(VNU) ## Run the whole test suite (lint, data, build
 bench: $(STAMP) ## Time cold/warm/edit builds on a scratch copy; prints a table, writes _build/bench.json (~10 min)
 	$(MAKE) --no-print-directory sysdeps
 	$(BIN)/python -m relaxbook.tools.bench
+
+# Mutation testing (tests/mutation-survivors.md lists the survivors accepted, each with its reason). mutmut works in
+# a copy under mutants/, which this target removes first; it is never part of make test.
+mutate: $(STAMP) ## Mutation score of the modules that decide what readers see (several minutes)
+	@$(MAKE) --no-print-directory check-venv
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/mutmut results --all true > _build/mutation-results.txt || true
+	@$(BIN)/python -c "import collections,re,sys; t=open('_build/mutation-results.txt').read(); c=collections.Counter(re.findall(r': (\w+)$$', t, re.M)); k=c['killed']; n=sum(c.values()); print(f'mutation score: {k}/{n} killed', dict(c))"
 
 serve: $(SITE_STAMP) ## Serve the built site on http://127.0.0.1:8000 only
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(SITE)

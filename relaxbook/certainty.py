@@ -52,43 +52,100 @@ def participants(study_ids: list[str], drug_ids: list[str]) -> list[int | None]:
     return out
 
 
-def sof_table(name: str = "tbl-sof"):
-    """Summary of findings: per comparison and outcome, studies, participants, certainty and each downgrade."""
-    import pandas as pd
+GRADE_SENTENCE = {  # the GRADE Working Group's standard wording per level (GRADE guidelines 26, 2020)
+    "high": "{a} compared with {b} results in the difference the studies found in {o}.",
+    "moderate": "{a} compared with {b} probably makes the difference the studies found in {o}.",
+    "low": "{a} compared with {b} may make the difference the studies found in {o}.",
+    "very low": "The evidence is very uncertain about the effect of {a} compared with {b} on {o}.",
+}
+
+
+def sof_rows() -> tuple[list[dict], list[str]]:
+    """Summary-of-findings rows (Cochrane/GRADE style) and their lettered footnotes, one per downgrade reason."""
+    from relaxbook import effects
 
     studies = datapkg.load("studies").set_index("study_id")
-    out = []
+    contrasts = effects.contrasts()
+    out, notes = [], []
     for r in certainty_rows():
         ids = r["study_ids"].split(";") if isinstance(r["study_ids"], str) else []
         n = participants(ids, r["drug_ids"].split(";"))
         known = [x for x in n if x is not None]
-        downs = [f"{d.replace('_', ' ')} {int(r[d])}: {r[d + '_reason']}" for d in DOMAINS if int(r[d]) < 0]
+        marks = []
+        for d in DOMAINS:
+            if int(r[d]) < 0:
+                notes.append(
+                    f"{DOMAIN_NAMES[d]}, downgraded {-int(r[d])} level{'s' if int(r[d]) < -1 else ''}: "
+                    f"{r[d + '_reason']}"
+                )
+                marks.append(chr(ord("a") + len(notes) - 1))
+        a, b = (part.strip() for part in str(r["comparison"]).split(" vs ", 1))
+        sentence = (
+            GRADE_SENTENCE[r["level"]].format(a=a, b=b, o=r["outcome"]) if r["level"] else "No study compared them."
+        )
+        sentence = sentence[0].upper() + sentence[1:]
         out.append(
             {
-                "comparison": r["comparison"],
-                "outcome": r["outcome"],
-                "studies": "; ".join(studies.loc[i, "label"] for i in ids) or "none",
-                "n": (f"{sum(known)}" + (f" (+{len(n) - len(known)} study NA)" if len(known) < len(n) else ""))
+                "outcome": f"{r['comparison']}: {r['outcome']}",
+                "n": (f"{sum(known)}" + (" (some NA)" if len(known) < len(n) else "")) + f" ({len(ids)} "
+                f"stud{'y' if len(ids) == 1 else 'ies'})"
                 if ids
-                else "NA",
-                "start": r["start_level"],
-                "downgrades": "; ".join(downs) or "none",
-                "certainty": r["certainty_text"],
+                else "none",
+                "effect": _estimates(ids, contrasts),
+                "certainty": r["certainty_text"] + (f" ({', '.join(marks)})" if marks else ""),
+                "sentence": sentence,
+                "studies": "; ".join(studies.loc[i, "label"] for i in ids) or "none",
             }
         )
+    return out, notes
+
+
+def _estimates(study_ids: list[str], contrasts) -> str:
+    """The effect sizes computed for these studies (measure, estimate, 95% CI), or NA and why."""
+    done = contrasts[
+        contrasts["study_id"].isin(study_ids) & (contrasts["status"] == "computed") & ~contrasts["excluded"]
+    ]
+    if done.empty:
+        return "NA: no study reports an estimable statistic"
+    return "; ".join(
+        f"{r.effect_measure} {r.estimate:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f}), {r.label}" for r in done.itertuples()
+    )
+
+
+DOMAIN_NAMES = {
+    "risk_of_bias": "Risk of bias",
+    "inconsistency": "Inconsistency",
+    "indirectness": "Indirectness",
+    "imprecision": "Imprecision",
+    "publication_bias": "Publication bias",
+}
+
+
+def sof_table(name: str = "tbl-sof"):
+    """Summary of findings, Cochrane/GRADE style: per comparison and outcome, participants (studies), relative effect
+    (NA when the studies report no estimable statistic), certainty with lettered footnotes giving each downgrade's
+    reason, and GRADE's standard sentence."""
+    import pandas as pd
+    from IPython.display import Markdown, display
+
+    rows, notes = sof_rows()
     render.table(
-        pd.DataFrame(out),
+        pd.DataFrame(rows),
         name,
-        "Summary of findings with GRADE-style certainty per comparison",
+        "Summary of findings: every comparison the book grades, with GRADE certainty and its reasons",
         {
-            "comparison": "Comparison",
-            "outcome": "Outcome",
-            "studies": "Studies",
-            "n": "Participants",
-            "start": "Start",
-            "downgrades": "Downgrades (reason)",
+            "outcome": "Comparison and outcome",
+            "n": "Participants (studies)",
+            "effect": "Relative effect (95% CI)",
             "certainty": "Certainty",
+            "sentence": "What this means",
+            "studies": "Studies",
         },
+    )
+    display(
+        Markdown(
+            "**Footnotes.** " + " ".join(f"({chr(ord('a') + i)}) {render.escape(t)}." for i, t in enumerate(notes))
+        )
     )
 
 

@@ -243,3 +243,22 @@ def audit_numbers() -> dict[str, int]:
         "guide_refs": len(refs),
         **flow_counts(),
     }
+
+
+RANK = ["contradicted", "not found", "unsupported"]
+
+
+def what_the_guide_got_wrong():
+    """A ranked prose list: the statements the records contradict, then those whose source cannot be found, then
+    those no valid source supports; each with what the evidence says and its badge."""
+    from IPython.display import Markdown
+
+    frame_ = frame()
+    lines = []
+    for status in RANK:
+        for c in frame_[frame_["status"] == status].to_dict("records"):
+            lines.append(
+                f"1. {render.claim(c['claim_id'])} *{render.escape(c['source_text'])}* — "
+                f"{render.escape(c['evidence_says'])}"
+            )
+    return Markdown("\n".join(lines))

@@ -116,8 +116,10 @@ def identity_table(name: str = "tbl-identity"):
 
 
 def section_table(section: str, name: str, caption: str):
-    """All values of one profile section, one row per sourced value (NA shown as NA, with its source)."""
+    """All values of one profile section, one row per sourced value (NA shown as NA, with its source; each value's
+    note, with the URL read, is in the downloadable CSV), bar those the pharmacist table already shows."""
     v = values(section).copy()
+    v = v[~v["value_id"].isin(pharmacist_value_ids(values()))]
     v["unit"] = v["unit"].fillna("")
     v["field"] = v["field"].str.replace("_", " ")
     render.table(
@@ -131,7 +133,6 @@ def section_table(section: str, name: str, caption: str):
             "unit": "Unit",
             "verification": "Status",
             "source_key": "Source",
-            "note": "Note",
         },
         cite_cols=("source_key",),
     )
@@ -424,6 +425,12 @@ PHARMACIST = {
     "active_metabolite_half_life": "Half-life of active metabolites (h)",
     "populations_not_established": "Where efficacy or safety is not established",
 }
+
+
+def pharmacist_value_ids(v) -> set[str]:
+    """The rows :func:`pharmacist_table` shows: the first row per drug and pharmacist field."""
+    shown = v[v["field"].isin(PHARMACIST) & v["drug_id"].isin(DRUGS)]
+    return set(shown.drop_duplicates(["drug_id", "field"])["value_id"])
 
 
 def pharmacist_table(name: str = "tbl-pharmacist"):

@@ -204,3 +204,14 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped and session.exitstatus == 0:
         reporter.write_line(f"error: {len(skipped)} test(s) skipped; every test must run", red=True)
         session.exitstatus = 1
+
+
+BUILT_FIXTURES = {"site", "pages", "server", "page", "browser", "book"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that reads the built site (or drives the browser over it) is marked ``build``, whatever its module says,
+    so that ``-m "not build"`` runs exactly the tests that need nothing built (make mutate relies on it)."""
+    for item in items:
+        if BUILT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.build)

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 from bs4 import BeautifulSoup
-from recompute import grade
 
 from conftest import ROOT, claims_with_status, status_of, toc_files
+from recompute import grade
 from relaxbook.data import bib
 
 DATA = ROOT / "data"
@@ -189,9 +189,57 @@ def test_every_badge_shows_its_claims_status_and_links_to_an_anchor_on_its_page(
         assert f"claim-{cid}" in ids, f"{name}: badge for {cid} has no anchor on the page"
 
 
+@pytest.mark.parametrize("name", toc_files())
+def test_every_claim_role_in_a_page_renders_as_a_badge(site, name):
+    """A {claim} role must become a linked badge with its icon and tooltip, never plain text."""
+    source = (ROOT / f"{name}.md").read_text(encoding="utf-8")
+    roles = len(re.findall(r"\{claim\}`c\d+`", source))
+    badges = page(site, name).select("a.claim-badge[href^='#claim-']")
+    assert len(badges) >= roles
+    assert all(b.select_one(".claim-icon") and b.select_one(".claim-tip[role=tooltip]") for b in badges)
+    if name == "chapters/conclusions":
+        assert roles > 0, "the conclusions page discusses the guide's claims with badges"
+
+
 def test_every_claim_is_listed_with_its_badge_in_its_chapter(site):
     chapter_page = {"introduction": "intro"}
     for c in read("claims"):
         name = chapter_page.get(c["chapter"], f"chapters/{c['chapter']}")
         soup = page(site, name)
         assert soup.find(id=f"claim-{c['claim_id']}"), f"{c['claim_id']} not listed on {name}"
+
+
+def test_with_status_gives_each_claim_its_elements_sources_and_latest_date():
+    from relaxbook.data.status import with_status
+
+    claims = [{"claim_id": "c01"}, {"claim_id": "c02"}]
+    elements = [
+        {
+            "claim_id": "c01",
+            "element_no": 2,
+            "finding": "not addressed",
+            "source_key": "b;NA",
+            "date_checked": "2026-11-30",
+            "element": "second",
+        },
+        {
+            "claim_id": "c01",
+            "element_no": 1,
+            "finding": "supported",
+            "source_key": " a ; b",
+            "date_checked": "2026-12-01",
+            "element": "first",
+        },
+    ]
+    one, two = with_status(claims, elements)
+    assert one["status"] == "partly verified" and [e["element"] for e in one["elements"]] == ["first", "second"]
+    assert one["checked_against"] == "a;b" and one["date_checked"] == "2026-12-01"
+    assert two == {"claim_id": "c02", "status": None, "elements": [], "checked_against": None, "date_checked": None}
+
+
+@pytest.mark.parametrize("findings, message", [([], "at least one element"), (["confirmed"], "'confirmed'")])
+def test_the_status_rule_says_what_is_wrong(findings, message):
+    from relaxbook.data.status import claim_status
+
+    with pytest.raises(ValueError, match=message):
+        claim_status(findings)

@@ -165,6 +165,10 @@ CASES = {
             "data/adverse_effects.csv, row 2, column 'frequency_pct_min': 70 is above frequency_pct_max = 63 [min-max]"
         ],
     ),
+    "a key breaking its pattern": (
+        replace("data/claims.csv", "\nc02,mechanisms,", "\nc2,mechanisms,"),
+        lambda r: ["data/claims.csv, row 3, column 'claim_id': 'c2' does not match c[0-9]{2,3} [pattern]"],
+    ),
     "value not in enum": (
         replace("data/claims.csv", "c02,mechanisms,", "c02,mechanism,"),
         lambda r: [

@@ -140,6 +140,8 @@ LAYOUT = """() => {
     tables: [...document.querySelectorAll('main table')].map(t => { const s = scroller(t);
       const box = (s || t).getBoundingClientRect();
       return {scrolls: !!s, fits: box.right <= vw + 1 && box.left >= -1,
+              wider: t.scrollWidth > (s || t.parentElement).clientWidth + 1,
+              captionCut: [...t.querySelectorAll('caption')].some(c => c.scrollWidth > c.clientWidth + 1),
               font: Math.min(...[...t.querySelectorAll('td, th')].map(c => parseFloat(getComputedStyle(c).fontSize)))}; }),
   };
 }"""
@@ -165,6 +167,9 @@ def test_figures_and_tables_are_legible_in_light_dark_and_phone_width(browser, s
                 assert img["bgLight"] > 0.8 and not img["bg"].endswith(", 0)"), f"{name}: {img}"
         for table in layout["tables"]:
             assert table["fits"], f"{name}: a table (or its scroll box) is wider than the screen"
+            assert not table["captionCut"], f"{name}: a table caption is cut"
+            if width >= 1280:  # on a desktop every table fits its column; on a phone it may scroll in its own box
+                assert not table["wider"], f"{name}: a table is wider than its column at {width} px"
             assert table["font"] >= 12, f"{name}: table text below 12 px"
         images += len(layout["images"])
         tables += len(layout["tables"])

@@ -248,6 +248,19 @@ def test_bib_edit_reexecutes_every_page_and_shows_the_new_entry(book):
         assert new in after[page] and old not in after[page], page
 
 
+def test_an_edit_to_datapackage_json_reexecutes_every_page_and_shows_the_new_value(book):
+    """The descriptor is an input of every page (schemas, titles, the evidence cut-off every page prints)."""
+    edit(book / "data" / "datapackage.json", '"evidence_cutoff": "2026-12-01"', '"evidence_cutoff": "2026-12-31"')
+    assert build(book, strict=False) == set(PAGES)
+    assert all("2026-12-31" in h for h in html(book).values())
+
+
+def test_an_edit_to_requirements_lock_reexecutes_every_page(book):
+    lock = book / "requirements.lock"
+    lock.write_text(lock.read_text() + "# an edit to the pinned environment\n")
+    assert build(book, strict=False) == set(PAGES)
+
+
 def test_helper_edit_reexecutes_every_page_that_imports_it(book):
     helper = book / "relaxbook" / "data" / "datapkg.py"  # imported by relaxbook.book, which every page imports
     helper.write_text(helper.read_text() + "\n# an edit to the helper package\n")

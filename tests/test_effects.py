@@ -8,10 +8,10 @@ import math
 
 import pytest
 from numpy.testing import assert_allclose
-from recompute import expected_effect_numbers
 from statsmodels.stats.tests.results import results_meta  # a missing test-data module fails loudly, never skips
 
 from conftest import ROOT
+from recompute import expected_effect_numbers
 from relaxbook import effects, render
 from relaxbook.data import bib
 

@@ -12,7 +12,7 @@ from importlib.metadata import packages_distributions
 
 from conftest import ROOT, run, toc_files
 
-LOCAL = {"relaxbook", "conftest"}
+LOCAL = {"relaxbook", "conftest", "recompute"}  # the package, and the tests' own helper modules
 
 
 def normalise(name: str) -> str:

@@ -1,5 +1,6 @@
-"""Page weight: every page with its own images (not the theme's shared _static files, which browsers cache once for
-the whole site) stays within 400 KB, and figures are sensibly sized PNG/SVG, not megabyte screenshots."""
+"""Page weight: every page with its own images (not the theme's shared _static files or the site's search index,
+which browsers cache once for the whole site) stays within 400 KB, and figures are sensibly sized PNG/SVG, not
+megabyte screenshots."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def own_weight(site, name) -> tuple[int, list[str]]:
         if not ref or urlparse(ref).scheme:
             continue
         target = urlparse(urljoin(f"/{name}", ref)).path.lstrip("/")
-        if not target.startswith("_static/"):
+        if not target.startswith("_static/") and target != "searchindex.js":  # shared, cached once for the site
             assets.add(target)
     return path.stat().st_size + sum((site / a).stat().st_size for a in assets), sorted(assets)
 

@@ -35,3 +35,43 @@ def test_the_printed_page_holds_every_chapter_and_its_references():
         html = BeautifulSoup((ROOT / "_build" / "html" / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
         assert html.select_one("main h1").get_text().strip("#").strip() in titles, page
     assert len(soup.select(".citation")) > 50
+
+
+def test_the_pdf_has_a_bookmark_for_every_chapter(site):
+    import pikepdf
+
+    titles = set()
+    with pikepdf.open(PDF) as pdf, pdf.open_outline() as outline:
+        stack = list(outline.root)
+        while stack:
+            item = stack.pop()
+            titles.add(" ".join(item.title.split()))
+            stack += list(item.children)
+    for page in toc_files():
+        html = BeautifulSoup((ROOT / "_build" / "html" / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+        title = " ".join(html.select_one("main h1").get_text().strip("#").split())
+        assert any(title.replace(" ", "") in t.replace(" ", "") for t in titles), f"no bookmark for {title!r}"
+
+
+def page_text(n: int) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-f", str(n), "-l", str(n), "-layout", str(PDF), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_every_pdf_page_has_its_page_number_and_tables_keep_their_headers(site):
+    import pikepdf
+
+    with pikepdf.open(PDF) as pdf:
+        total = len(pdf.pages)
+    for n in (1, 2, total // 2, total):
+        assert f"page {n} of {total}" in page_text(n), n
+    import subprocess
+
+    text = " ".join(
+        subprocess.run(["pdftotext", str(PDF), "-"], capture_output=True, text=True, check=True).stdout.split()
+    )
+    for header in ("Participants (studies)", "Relative effect (95% CI)", "What this means", "Hepatic impairment"):
+        assert header in text, f"{header!r} is missing from the PDF"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 
 import pytest
-from recompute import expected_profile_numbers
 
 from conftest import ROOT
+from recompute import expected_profile_numbers
 from relaxbook import profiles, render
 from relaxbook.data import bib
 

@@ -49,7 +49,7 @@ def test_two_clean_strict_builds_exit_zero_and_are_byte_identical(tmp_path, monk
     monkeypatch.setenv("TZ", "Pacific/Auckland")
     monkeypatch.setenv("RELAXBOOK_KERNELS", "0")
     # and a year later by the wall clock: nothing may take the date from the clock (faketime, from Debian)
-    result = run(["faketime", "+400d", str(BIN / "jupyter-book"), "build", "."], cwd=second, root=second)
+    result = run(["faketime", "-f", "+400d", str(BIN / "jupyter-book"), "build", "."], cwd=second, root=second)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "[relaxbook]" not in result.stdout and result.stdout.count("Executed notebook in") > 5
     # the PDF printed again, at another time and in another time zone (the single-page build is up to date)

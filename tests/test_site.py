@@ -9,6 +9,8 @@ from collections import Counter
 
 import pytest
 from bs4 import BeautifulSoup
+
+from conftest import EXECUTED, ROOT, claims_with_status, toc_files
 from recompute import (
     expected_comparison_numbers,
     expected_conclusion_numbers,
@@ -16,8 +18,6 @@ from recompute import (
     expected_methods_numbers,
     expected_profile_numbers,
 )
-
-from conftest import EXECUTED, ROOT, claims_with_status, toc_files
 
 DATA = ROOT / "data"
 

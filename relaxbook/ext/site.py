@@ -174,32 +174,25 @@ def _link(text: str, uri: str) -> nodes.reference:
 
 
 def data_box(tables: list[str], prefix: str) -> nodes.Element:
+    """One compact line: the tables this page is computed from (linked, titled), the whole data package, the PDF."""
     package = json.loads(paths.PACKAGE.read_text(encoding="utf-8"))
     by_name = {r["name"]: r for r in package["resources"]}
-    box = nodes.admonition(classes=["data-downloads", "note"])
-    box += nodes.title("", "Data behind this page")
-    if tables:
-        box += nodes.paragraph("", "Everything on this page is computed from these tables (CSV, UTF-8):")
-        items = nodes.bullet_list()
-        for name in tables:
-            res = by_name[name]
-            para = nodes.paragraph()
-            para += _link(res["path"], f"{prefix}{DATA_DIR}/{res['path']}")
-            if res.get("title"):
-                para += nodes.Text(f" — {res['title']}")
-            items += nodes.list_item("", para)
-        box += items
-    else:
-        box += nodes.paragraph("", "This page reads no data tables.")
+    box = nodes.container(classes=["data-downloads"])
     para = nodes.paragraph()
-    para += nodes.Text("Take it all away: ")
-    para += _link("the whole data package (zip, with schemas)", prefix + ZIP_NAME)
+    para += nodes.strong("", "Data behind this page: ")
+    for i, name in enumerate(tables):
+        res = by_name[name]
+        link = _link(res["path"], f"{prefix}{DATA_DIR}/{res['path']}")
+        link["reftitle"] = res.get("title", res["path"])
+        para += [nodes.Text(" · ")] if i else []
+        para += link
+    if not tables:
+        para += nodes.Text("no data tables")
+    para += nodes.Text(" — ")
+    para += _link("all data (zip, with schemas)", prefix + ZIP_NAME)
     para += nodes.Text(" · ")
-    para += _link("the whole book (PDF)", prefix + PDF_NAME)
-    para += nodes.Text(
-        ". Text cells starting with = + - @ are prefixed with ' in downloads so spreadsheets do not "
-        "run them as formulas."
-    )
+    para += _link("the book (PDF)", prefix + PDF_NAME)
+    para += nodes.Text(". Downloaded text cells starting with = + - @ are prefixed with '.")
     box += para
     return box
 
@@ -220,6 +213,7 @@ def _add_data_box(app, doctree, docname) -> None:
 def _page_context(app, pagename, templatename, context, doctree) -> None:
     info = app.relaxbook_build
     context["relaxbook_build"] = info
+    context["relaxbook_citation"] = app.relaxbook_citation
     if "body" in context:
         context["body"] = fix_citation_lists(context["body"])
     if doctree is not None:
