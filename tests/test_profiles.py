@@ -3,34 +3,12 @@ study doses outside the label are flagged, and the glued numbers are recomputed 
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 
 from conftest import ROOT
-from recompute import expected_profile_numbers
+from recompute import DRUGS, expected_profile_numbers, rows, value
 from relaxbook import profiles, render
 from relaxbook.data import bib
-
-DRUGS = ["lanperisone", "tolperisone", "eperisone", "baclofen", "diazepam"]
-PK_DOSING = [
-    "bioavailability",
-    "tmax",
-    "half_life",
-    "metabolism",
-    "active_metabolites",
-    "usual_daily_dose",
-    "max_daily_dose",
-]
-
-
-def rows(name):
-    with open(ROOT / "data" / f"{name}.csv", newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def value(drug, field, col="value"):
-    return next(r[col] for r in rows("drug_values") if r["drug_id"] == drug and r["field"] == field)
 
 
 @pytest.mark.parametrize("drug", DRUGS)
