@@ -6,7 +6,7 @@ from collections import Counter
 
 from relaxbook import figures, render
 from relaxbook.data import datapkg
-from relaxbook.data.status import ICONS, STATUSES
+from relaxbook.data.status import FINDING_ICONS, ICONS, STATUSES
 from relaxbook.studies import flow_counts
 
 
@@ -72,14 +72,6 @@ def claims_table(chapter: str, name: str):
     elements_table(claims, f"{name}-elements")
 
 
-FINDINGS = {
-    "supported": "✔ supported",
-    "contradicted": "⚠ contradicted",
-    "not addressed": "✖ not addressed",
-    "source not found": "? source not found",
-}
-
-
 def elements_table(claims, name: str):
     """Each element of ``claims``: what was checked, the finding, the source and where in it."""
     import pandas as pd
@@ -88,7 +80,7 @@ def elements_table(claims, name: str):
         {
             "claim": f"{c['claim_id']}.{e['element_no']}",
             "element": e["element"],
-            "finding": FINDINGS[e["finding"]],
+            "finding": f"{FINDING_ICONS[e['finding']]} {e['finding']}",
             "source_key": e["source_key"],
             "locator": e["locator"],
         }

@@ -22,6 +22,8 @@ from __future__ import annotations
 STATUSES = ["verified", "partly verified", "unsupported", "contradicted", "not found"]
 ICONS = {"verified": "✔", "partly verified": "◐", "unsupported": "✖", "contradicted": "⚠", "not found": "?"}
 FINDINGS = ["supported", "contradicted", "not addressed", "source not found"]
+# the mark each finding shows beside its text (the same marks as the statuses it leads to)
+FINDING_ICONS = {"supported": "✔", "contradicted": "⚠", "not addressed": "✖", "source not found": "?"}
 SUPPORTING = ("verified", "partly verified")
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from docutils import nodes
 from sphinx.errors import SphinxError
 
-from relaxbook.data.status import ICONS
+from relaxbook.data.status import FINDING_ICONS, ICONS
 
 
 def _register_bib_style() -> None:
@@ -89,16 +89,13 @@ def short_ref(key: str) -> str:
     return f"{first}{etal} {year}" if year != "NA" else f"{first}{etal} (year NA)"
 
 
-FINDING_MARK = {"supported": "✔", "contradicted": "⚠", "not addressed": "✖", "source not found": "?"}
-
-
 def badge_tip(claim: dict) -> str:
     """The badge's tooltip: the status, then each element with its finding and source, then the date."""
     parts = []
     for el in claim["elements"]:
         keys = [k.strip() for k in str(el.get("source_key") or "").split(";") if el.get("source_key")]
         source = f" ({'; '.join(short_ref(k) for k in keys)})" if keys else ""
-        parts.append(f"{FINDING_MARK[el['finding']]} {el['element']}: {el['finding']}{source}")
+        parts.append(f"{FINDING_ICONS[el['finding']]} {el['element']}: {el['finding']}{source}")
     return (
         f"Claim {claim['claim_id']}: {claim['status']}. " + " · ".join(parts) + f". Checked on {claim['date_checked']}."
     )
