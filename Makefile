@@ -55,7 +55,7 @@ $(STAMP): requirements.lock pyproject.toml | check-python
 # A .venv copied with the checkout (cp -a) still runs the original checkout's relaxbook: point it at this one. A .venv
 # that is a link to another folder is not ours to change: stop and say so.
 check-venv:
-	@here=$$($(BIN)/python -c 'import pathlib, relaxbook; print(pathlib.Path(relaxbook.__file__).resolve().parents[1])'); \
+	@here=$$($(BIN)/python -P -c 'import pathlib, relaxbook; print(pathlib.Path(relaxbook.__file__).resolve().parents[1])'); \
 	if [ "$$here" != "$$(pwd -P)" ]; then \
 	  if [ -L $(VENV) ]; then echo "error: .venv links to a virtual environment that runs $$here; remove the link and run make book" >&2; exit 1; fi; \
 	  echo "this .venv ran the book in $$here; installing this checkout's relaxbook into it"; \

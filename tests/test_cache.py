@@ -236,35 +236,25 @@ def test_csv_edit_reexecutes_only_the_pages_that_read_it_and_shows_the_new_value
     assert all(after[p] == before[p] for p in executed - set(showing))
 
 
-def test_bib_edit_reexecutes_every_page_and_shows_the_new_entry(book):
-    old = "long-term follow-up of baclofen therapy"
-    new = "long-term follow-up (edited) of baclofen therapy"
-    showing = [p for p, h in html(book).items() if old in h]
+def test_an_edit_to_each_shared_input_reexecutes_every_page_and_shows_the_new_values(book):
+    """references.bib, datapackage.json (schemas, titles, the evidence cut-off every page prints), requirements.lock
+    and a helper module every page imports, edited together in one build (each alone is a dependency of every page:
+    test_every_chapter_depends_on_its_declared_tables_and_the_shared_inputs); then nothing is left to run."""
+    old_title = "long-term follow-up of baclofen therapy"
+    new_title = "long-term follow-up (edited) of baclofen therapy"
+    showing = [p for p, h in html(book).items() if old_title in h]
     assert showing
-    edit(book / "references.bib", old, new)
-    assert build(book, strict=False) == set(PAGES)
-    after = html(book)
-    for page in showing:
-        assert new in after[page] and old not in after[page], page
-
-
-def test_an_edit_to_datapackage_json_reexecutes_every_page_and_shows_the_new_value(book):
-    """The descriptor is an input of every page (schemas, titles, the evidence cut-off every page prints)."""
+    edit(book / "references.bib", old_title, new_title)
     edit(book / "data" / "datapackage.json", '"evidence_cutoff": "2026-12-01"', '"evidence_cutoff": "2026-12-31"')
-    assert build(book, strict=False) == set(PAGES)
-    assert all("2026-12-31" in h for h in html(book).values())
-
-
-def test_an_edit_to_requirements_lock_reexecutes_every_page(book):
     lock = book / "requirements.lock"
     lock.write_text(lock.read_text() + "# an edit to the pinned environment\n")
-    assert build(book, strict=False) == set(PAGES)
-
-
-def test_helper_edit_reexecutes_every_page_that_imports_it(book):
     helper = book / "relaxbook" / "data" / "datapkg.py"  # imported by relaxbook.book, which every page imports
     helper.write_text(helper.read_text() + "\n# an edit to the helper package\n")
     assert build(book) == set(PAGES)
+    after = html(book)
+    for page in showing:
+        assert new_title in after[page] and old_title not in after[page], page
+    assert all("2026-12-31" in h for h in after.values())
     assert build(book) == set()
 
 

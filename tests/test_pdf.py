@@ -75,3 +75,16 @@ def test_every_pdf_page_has_its_page_number_and_tables_keep_their_headers(site):
     )
     for header in ("Participants (studies)", "Relative effect (95% CI)", "What this means", "Hepatic impairment"):
         assert header in text, f"{header!r} is missing from the PDF"
+
+
+def test_the_printed_contents_give_the_page_each_chapter_starts_on(site):
+    """Page 1 lists every chapter of the table of contents with a page number, and that page starts with the
+    chapter's title (pdftotext reads the PDF; the titles come from the built HTML pages)."""
+    contents = " ".join(page_text(1).split())
+    for page in toc_files()[1:]:
+        html = BeautifulSoup((ROOT / "_build" / "html" / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+        title = " ".join(html.select_one("main h1").get_text().strip("#").split())
+        found = re.search(re.escape(title) + r"[ .]*(\d+)\b", contents)
+        assert found, f"{title!r} is not in the printed contents with a page number"
+        first_line = " ".join(page_text(int(found.group(1))).split())
+        assert first_line.startswith(title), f"{title!r} is listed on page {found.group(1)}, which starts otherwise"

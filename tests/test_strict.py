@@ -64,3 +64,20 @@ def test_a_copied_checkout_shows_its_own_edit_and_never_runs_another_copys_code(
     code, out = hand_build(scratch, PYTHONPATH=str(scratch))  # the copy's own package (make book installs it)
     assert code == 0, out[-3000:]
     assert "drowsiness (copy's own edit)" in (scratch / "_build" / "html" / "chapters" / "safety.html").read_text()
+
+
+def test_make_refuses_a_linked_venv_that_runs_another_checkouts_code_even_from_the_copys_folder(scratch):
+    """`make` asks the venv's Python where relaxbook lives without the current folder on its path (python -P):
+    run from the copy's root, a plain `python -c 'import relaxbook'` finds the copy's folder and would hide that the
+    venv's own install is the original checkout's."""
+    (scratch / ".venv").symlink_to(BIN.parent, target_is_directory=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RELAXBOOK_ROOT")}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "check-venv"],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "links to a virtual environment" in result.stderr, result.stderr
