@@ -281,6 +281,14 @@ def test_make_release_snapshots_statuses_and_the_changelog_shows_what_changed(sc
     assert len(snapshot_030) == len(claims_with_status(scratch))
     assert {r["status"] for r in snapshot_030 if r["claim_id"] == verified} == {"contradicted"}
 
+    # a release that fails half-way (here: CITATION.cff has no date-released line) leaves the tree as it was
+    cff = scratch / "CITATION.cff"
+    cff.write_text(re.sub(r"^date-released: .*\n", "", cff.read_text(), flags=re.M))
+    git(scratch, "commit", "-q", "-am", "no release date")
+    failed = run([sys.executable, "-m", "relaxbook.tools.release", "0.4.0"], scratch, scratch)
+    assert failed.returncode == 1 and "date-released" in failed.stderr
+    assert git(scratch, "status", "--porcelain") == "" and "v0.4.0" not in git(scratch, "tag", "--list").split()
+
 
 # --- the built page ---------------------------------------------------------------------------------------------
 

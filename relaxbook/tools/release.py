@@ -116,33 +116,44 @@ def date_notes(text: str, version: str) -> str:
     return re.sub(r"^## Unreleased$", f"## Unreleased\n\n{EMPTY_UNRELEASED}\n\n## {version}", text, count=1, flags=re.M)
 
 
-def release(root: Path, version: str, released: str | None = None) -> list[str]:
-    """Make release ``version`` of the book in git checkout ``root``; returns the files it committed."""
-    root = root.resolve()
-    paths.set_root(root)
-    released = released or datetime.now(UTC).date().isoformat()
-    date.fromisoformat(released)
-    snapshots = paths.DATA / "releases.csv"
-    check_version(version, released_versions(snapshots), git(root, "tag", "--list").split())
-    check_clean(root)
-    rows = snapshot_rows(version, released)
-    changed = [snapshots, root / "CITATION.cff", paths.PACKAGE]
-    append_rows(snapshots, rows)
+def write_release(root: Path, version: str, released: str, rows: list[dict]) -> None:
+    """Append the snapshot, set the versions and date the changelog's notes; Refused if the result is invalid."""
+    from relaxbook.data.datapkg import DataError, validate_package
+
+    append_rows(paths.DATA / "releases.csv", rows)
     set_line(root / "CITATION.cff", r"^version: .*$", f"version: {version}")
     set_line(root / "CITATION.cff", r"^date-released: .*$", f'date-released: "{released}"')
     set_line(paths.PACKAGE, r'^ "version": ".*",$', f' "version": "{version}",')
     notes = root / CHANGELOG
     if notes.exists():
         notes.write_text(date_notes(notes.read_text(encoding="utf-8"), version), encoding="utf-8")
-        changed.append(notes)
-    files = [str(p.relative_to(root)) for p in changed]
-    from relaxbook.data.datapkg import DataError, validate_package
-
     try:
         validate_package()
     except DataError as exc:
-        git(root, "checkout", "--", *files)
         raise Refused("the snapshot would make data/ invalid:\n" + "\n".join(f"  {p}" for p in exc.problems)) from None
+
+
+def release(root: Path, version: str, released: str | None = None) -> list[str]:
+    """Make release ``version`` of the book in git checkout ``root``; returns the files it committed."""
+    root = root.resolve()
+    paths.set_root(root)
+    released = released or datetime.now(UTC).date().isoformat()
+    try:
+        date.fromisoformat(released)
+    except ValueError:
+        raise Refused(f"the date '{released}' is not YYYY-MM-DD") from None
+    snapshots = paths.DATA / "releases.csv"
+    check_version(version, released_versions(snapshots), git(root, "tag", "--list").split())
+    check_clean(root)
+    rows = snapshot_rows(version, released)
+    notes = root / CHANGELOG
+    changed = [snapshots, root / "CITATION.cff", paths.PACKAGE] + ([notes] if notes.exists() else [])
+    files = [str(p.relative_to(root)) for p in changed]
+    try:
+        write_release(root, version, released, rows)
+    except Refused:
+        subprocess.run(["git", "-C", str(root), "checkout", "--", *files], capture_output=True)  # the clean tree back
+        raise
     git(root, "add", "--", *files)
     git(root, "commit", "-q", "-m", f"Release {version}: snapshot of {len(rows)} claims' statuses")
     git(root, "tag", "-a", f"v{version}", "-m", f"Release {version}")
