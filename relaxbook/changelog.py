@@ -73,7 +73,7 @@ def status_changes(before, after):
     old = {r["claim_id"]: r for r in before.to_dict("records")}
     new = {r["claim_id"]: r for r in after.to_dict("records")}
     rows = []
-    for cid in sorted(old.keys() | new.keys(), key=_claim_number):
+    for cid in sorted(old.keys() | new.keys(), key=lambda c: (len(c), c)):  # c9x before c10x (ids are c + digits)
         was, now = old.get(cid), new.get(cid)
         if was is not None and now is not None and was["status"] == now["status"]:
             continue
@@ -90,11 +90,6 @@ def status_changes(before, after):
         )
     out = pd.DataFrame(rows, columns=CHANGE_COLUMNS).astype(object)
     return out.where(out.notna(), None)  # an absent status is None, not NaN
-
-
-def _claim_number(claim_id: str) -> tuple[int, str]:
-    digits = re.sub(r"\D", "", str(claim_id))
-    return (int(digits) if digits else 0, str(claim_id))
 
 
 def starting_counts(snap) -> dict[str, int]:

@@ -79,12 +79,31 @@ def test_a_new_claim_and_a_removed_claim_are_shown_as_such():
     assert rows["c02"]["note"] == "nothing says it"  # a removed claim keeps the explanation it had
     shown = changelog.changes_rows(changelog.status_changes(before, after), linked_ids={"c01", "c03"})
     by_text = {r["statement"]: r for r in shown.to_dict("records")}
-    new = next(r for t, r in by_text.items() if "c03" in t)
-    gone = next(r for t, r in by_text.items() if "c02" in t)
+    new = by_text["[statement c03](#claim-c03)"]  # linked: the claim exists today
+    gone = by_text["statement c02"]  # a removed claim has no anchor to link to
     nbsp = "\u00a0"  # a status is not split across lines
     assert new["status"] == f"\\(new{nbsp}statement\\) → ?{nbsp}not{nbsp}found"
     assert gone["status"] == f"✖{nbsp}unsupported → \\(removed\\)"
     assert new["note"] == "the cited work is missing" and gone["note"] == "nothing says it"
+
+
+def test_changes_follow_the_claims_numbers_and_empty_results_keep_their_columns():
+    before = snap(("c100", "verified"), ("c99", "verified"), ("c07", "verified"))
+    after = snap(("c100", "unsupported"), ("c99", "unsupported"), ("c07", "unsupported"))
+    assert changelog.status_changes(before, after)["claim_id"].tolist() == ["c07", "c99", "c100"]
+    same = changelog.status_changes(before, before)
+    assert same.empty and list(same.columns) == changelog.CHANGE_COLUMNS
+    assert list(changelog.changes_rows(same, set()).columns) == ["statement", "status", "note"]
+    assert list(changelog.snapshot(pd.DataFrame([])).columns) == changelog.SNAPSHOT
+
+
+def test_the_starting_counts_table_shows_each_status_in_words_with_its_count():
+    shown = changelog.counts_rows({"verified": 2, "partly verified": 0, "not found": 1})
+    assert shown.to_dict("records") == [
+        {"status": "✔ verified", "n": 2},
+        {"status": "◐ partly verified", "n": 0},
+        {"status": "? not found", "n": 1},
+    ]
 
 
 def test_the_first_release_gives_starting_counts_that_sum_to_its_claims():
@@ -128,6 +147,16 @@ def test_history_is_newest_first_and_compares_each_release_with_the_one_before()
 def test_without_a_release_today_is_the_first_state():
     entries = changelog.history(releases(v0_1_0=("2026-01-01", snap(("c01", "verified")))).iloc[0:0], snap())
     assert [e["version"] for e in entries] == ["Unreleased"] and entries[0]["total"] == 0
+    numbers = changelog.numbers(entries)
+    assert numbers["changelog_first_date"] == "not yet released" and numbers["changelog_releases"] == 0
+    assert "changelog_last_release" not in numbers and "changelog_unreleased_changed" not in numbers
+
+
+def test_a_release_of_one_claim_with_no_change_since_says_so():
+    entries = changelog.history(releases(v1_0_0=("2026-05-01", snap(("c01", "verified")))), snap(("c01", "verified")))
+    assert entries[1]["released"] == "2026-05-01" and entries[0]["changes"].empty
+    assert changelog.caption(entries[0]) == "Not yet released: no statement changed status since release 1.0.0."
+    assert changelog.numbers(entries)["changelog_unreleased_changed"] == 0
 
 
 def test_a_statement_is_shown_in_words_linked_to_its_claim_and_never_by_its_id_alone():
@@ -141,6 +170,15 @@ def test_a_statement_is_shown_in_words_linked_to_its_claim_and_never_by_its_id_a
     assert plain == "Short \\[x\\]\\." and "#claim" not in plain
     with pytest.raises(ValueError):
         changelog.statement_link("c04)", "x", {"c04)"})
+
+
+def test_a_claim_never_checked_has_no_date_in_its_snapshot():
+    claims = pd.DataFrame(
+        [{"claim_id": "c07", "source_text": "S", "status": "verified", "date_checked": None, "evidence_says": "E"}]
+    )
+    assert changelog.snapshot(claims)["date_checked"].tolist() == [None]
+    with pytest.raises(ValueError, match="not a version"):
+        changelog.version_key("1.2")
 
 
 def test_the_snapshot_of_a_claims_frame_keeps_text_status_date_and_what_the_evidence_says():
