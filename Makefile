@@ -25,7 +25,7 @@ VNU    := $(NODE)/node_modules/vnu-jar/build/dist/vnu.jar
 DEBS   := graphviz:dot chromium:chromium default-jre-headless:java npm:npm faketime:faketime poppler-utils:pdftotext
 SOURCES := $(shell git ls-files 2>/dev/null | grep -E '^(_config.yml|_toc.yml|intro.md|references.bib|CITATION.cff|chapters/|data/|relaxbook/|_static/|_templates/)' ) $(wildcard chapters/*.md data/* _static/* _templates/*)
 
-.PHONY: help book pdf test validate serve clean lock sysdeps check-python check-venv bench lint mutate
+.PHONY: help book pdf test validate serve clean lock sysdeps check-python check-venv bench lint mutate release
 .DEFAULT_GOAL := help
 
 help: ## List the targets
@@ -116,6 +116,13 @@ mutate: $(STAMP) ## Mutation score of the modules that decide what readers see (
 	$(BIN)/mutmut run --max-children 2 || true
 	$(BIN)/mutmut results --all true > _build/mutation-results.txt || true
 	@$(BIN)/python -c "import collections,re,sys; t=open('_build/mutation-results.txt').read(); c=collections.Counter(re.findall(r': (\w+)$$', t, re.M)); k=c['killed']; n=sum(c.values()); print(f'mutation score: {k}/{n} killed', dict(c))"
+
+# A release is one commit and one tag made from a clean checkout (relaxbook/tools/release.py says what it writes);
+# it needs the venv `make book` made, and never creates one.
+release: ## Snapshot the claims' statuses into data/releases.csv, bump the version, commit and tag (VERSION=x.y.z)
+	@test -n "$(VERSION)" || { echo "error: say which version: make release VERSION=x.y.z" >&2; exit 1; }
+	@test -x $(BIN)/python || { echo "error: no $(BIN)/python: run make book first" >&2; exit 1; }
+	$(BIN)/python -m relaxbook.tools.release $(VERSION)
 
 serve: $(SITE_STAMP) ## Serve the built site on http://127.0.0.1:8000 only
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(SITE)

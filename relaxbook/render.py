@@ -54,6 +54,12 @@ def claim_anchor(claim_id) -> str:
     return "{claimid}`" + _checked_id(claim_id) + "`"
 
 
+def claim_link(claim_id, text) -> str:
+    """MyST for ``text`` (escaped) linking to claim ``claim_id``'s anchor on its chapter page (the Sphinx extension
+    registers the anchor of each claim's own chapter as a link target; a link to an unknown claim fails the build)."""
+    return f"[{escape(text)}](#claim-{_checked_id(claim_id)})"
+
+
 def _checked_id(claim_id) -> str:
     if not re.fullmatch(r"c[0-9]{2,3}", str(claim_id)):
         raise ValueError(f"'{claim_id}' is not a claim id")

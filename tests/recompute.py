@@ -204,3 +204,23 @@ def expected_conclusion_numbers() -> dict:
         for s in ("verified", "partly verified", "unsupported", "contradicted", "not found")
     }
     return {**out, "concl_total": sum(concl.values())}
+
+
+def expected_changelog_numbers() -> dict:
+    """The Changelog's numbers from data/releases.csv and today's statuses: releases, the first release and its size,
+    and how many claims' statuses differ from the last release (a claim in only one of them counts too)."""
+    snaps: dict[str, dict[str, str]] = {}
+    dates = {}
+    for r in rows("releases"):
+        snaps.setdefault(r["version"], {})[r["claim_id"]] = r["status"]
+        dates[r["version"]] = r["released"]
+    order = sorted(snaps, key=lambda v: [int(p) for p in v.split(".")])
+    last, now = snaps[order[-1]], {c["claim_id"]: c["status"] for c in claims_with_status()}
+    return {
+        "changelog_releases": len(order),
+        "changelog_first_release": order[0],
+        "changelog_first_date": dates[order[0]],
+        "changelog_first_total": len(snaps[order[0]]),
+        "changelog_last_release": order[-1],
+        "changelog_unreleased_changed": sum(last.get(k) != now.get(k) for k in last.keys() | now.keys()),
+    }

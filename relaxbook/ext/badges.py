@@ -4,7 +4,8 @@
   ``source_key`` stops the build with one line per problem (file, row, column, rule).
 * Roles for verification badges: ``{claim}`cNN``` renders claim cNN's status as an accessible badge (icon + text,
   a tooltip on hover and keyboard focus naming what it was checked against) linking to ``#claim-cNN`` on the
-  same page; ``{claimid}`cNN``` renders the anchor ``claim-cNN`` (used in each chapter's list of checked claims).
+  same page; ``{claimid}`cNN``` renders the anchor ``claim-cNN`` (used in each chapter's list of checked claims); on the
+  claim's own chapter page it is also a link target, so ``[text](#claim-cNN)`` links there from any page.
 """
 
 from __future__ import annotations
@@ -139,8 +140,20 @@ def claimid_role(name, rawtext, text, lineno, inliner, options=None, content=Non
     if claim is None:
         return bad, msgs
     node = nodes.inline(claim["claim_id"], claim["claim_id"], classes=["claim-id"])
-    node["ids"].append(f"claim-{claim['claim_id']}")
+    anchor = f"claim-{claim['claim_id']}"
+    node["ids"].append(anchor)
+    env = inliner.document.settings.env
+    if env.docname == home_page(claim["chapter"], env.config.root_doc):
+        # the anchor on the claim's own chapter page is a link target for other pages ([text](#claim-cNN)); other
+        # pages that list the claim (corrections, audit) keep a local anchor only, so the target is unique
+        env.get_domain("std").anonlabels[anchor] = (env.docname, anchor)
     return [node], []
+
+
+def home_page(chapter: str, root_doc: str) -> str:
+    """The page whose claims table anchors the claims of ``chapter`` (claims.csv): the landing page for the
+    introduction, ``chapters/<chapter>`` otherwise."""
+    return root_doc if chapter == "introduction" else f"chapters/{chapter}"
 
 
 def setup(app):
