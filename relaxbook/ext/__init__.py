@@ -5,6 +5,7 @@
 * :mod:`.cache`    -- the data-aware execution cache, running stale chapters on the kernel pool of :mod:`.executor`;
 * :mod:`.site`     -- the data box, downloads, citation meta tags, build stamp, the ``{cite-this}`` directive;
 * :mod:`.claimreview` -- schema.org ClaimReview JSON-LD for every checked claim, and ``claims.jsonld``;
+* :mod:`.refexport` -- the bibliography as BibTeX, RIS and CSL-JSON downloads, and ``{reference-downloads}``;
 * :mod:`.strict`   -- fail the build on any warning, a chapter-contract breach or a chapter missing from the toc;
 * :mod:`.patches`  -- every patch of another project's internals, each behind a version guard.
 """
@@ -18,6 +19,7 @@ EXTENSIONS = [
     "relaxbook.ext.cache",
     "relaxbook.ext.site",
     "relaxbook.ext.claimreview",
+    "relaxbook.ext.refexport",
     "relaxbook.ext.strict",
 ]
 
