@@ -6,6 +6,7 @@
 * :mod:`.site`     -- the data box, downloads, citation meta tags, build stamp, the ``{cite-this}`` directive;
 * :mod:`.claimreview` -- schema.org ClaimReview JSON-LD for every checked claim, and ``claims.jsonld``;
 * :mod:`.refexport` -- the bibliography as BibTeX, RIS and CSL-JSON downloads, and ``{reference-downloads}``;
+* :mod:`.discover` -- ``sitemap.xml`` and the OpenGraph/Twitter settings, from ``html_baseurl``;
 * :mod:`.strict`   -- fail the build on any warning, a chapter-contract breach or a chapter missing from the toc;
 * :mod:`.patches`  -- every patch of another project's internals, each behind a version guard.
 """
@@ -20,6 +21,7 @@ EXTENSIONS = [
     "relaxbook.ext.site",
     "relaxbook.ext.claimreview",
     "relaxbook.ext.refexport",
+    "relaxbook.ext.discover",
     "relaxbook.ext.strict",
 ]
 
