@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import ROOT, toc_files
+from conftest import ROOT, open_page, toc_files
 from recompute import expected_adverse_effect_rows, expected_claim_status_rows, expected_forest_rows
 
 
@@ -297,3 +297,16 @@ def test_the_printed_book_shows_every_figure_as_svg_text_without_site_links(site
         words = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]{6,})</text>", svg)]
         longest = max(words, key=len) if words else None
         assert longest is None or " ".join(longest.split()) in printed, f"{img['src']}: {longest!r} not in the PDF"
+
+
+def test_a_figure_opens_full_size_from_the_keyboard(page, server):
+    """Tab reaches the figure's link (it is a real link with a visible focus ring) and Enter opens the image file."""
+    open_page(page, f"{server}/chapters/safety.html")
+    link = page.locator("main figure a.figure-full").first
+    href = link.get_attribute("href")
+    link.focus()
+    assert page.evaluate("document.activeElement.classList.contains('figure-full')")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    with page.expect_response(lambda r: r.url.endswith(href.rsplit("/", 1)[1])) as response:
+        page.keyboard.press("Enter")
+    assert response.value.status == 200 and response.value.headers["content-type"].startswith("image/svg+xml")

@@ -139,26 +139,22 @@ def _image_uri(translator, image) -> str:
 
 
 def _figure_number(translator, figure) -> str:
+    """ "Figure 6", as the caption numbers it ("this figure" when it has no number)."""
     ids = figure.get("ids") or [""]
     numbers = translator.builder.fignumbers.get("figure", {}).get(ids[0])
     return "Figure " + ".".join(map(str, numbers)) if numbers else "this figure"
 
 
 def visit_figure_link(self, node) -> None:
-    if not _site(self):
-        return
-    image = next(node.findall(nodes.image))
-    figure = node.parent if isinstance(node.parent, nodes.figure) else None
-    label = _figure_number(self, figure) if figure is not None else "the figure"
-    self.body.append(f'<a class="reference internal image-reference figure-full" href="{_image_uri(self, image)}">')
-    node["relaxbook_label"] = label
+    if _site(self):
+        image = next(node.findall(nodes.image))
+        self.body.append(f'<a class="reference internal image-reference figure-full" href="{_image_uri(self, image)}">')
 
 
 def depart_figure_link(self, node) -> None:
-    if not _site(self):
-        return
-    label = self.encode(f" (open {node['relaxbook_label']} full size)")
-    self.body.append(f'<span class="visually-hidden">{label}</span></a>\n')
+    if _site(self):
+        which = self.encode(_figure_number(self, node.parent))
+        self.body.append(f'<span class="visually-hidden"> (open {which} full size)</span></a>\n')
 
 
 def visit_figure_data(self, node) -> None:
