@@ -121,7 +121,20 @@ def claim_status_figure():
     ax.set_xlabel("statements of the source guide")
     ax.invert_yaxis()
     ax.legend(frameon=False, fontsize=9, loc="center left", bbox_to_anchor=(1, 0.5))
-    return figures.png(fig)
+    return figures.svg(fig, status_counts(claims, chapters))
+
+
+def status_counts(claims, chapters):
+    """The claim-status chart's rows: statements of the guide per chapter and status, zero counts included."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"chapter": c, "status": s, "statements": int(((claims["chapter"] == c) & (claims["status"] == s)).sum())}
+            for c in chapters
+            for s in STATUSES
+        ]
+    )
 
 
 def _claims_with_status(statuses, name, caption, evidence_header):

@@ -355,7 +355,10 @@ def stats_table(name: str = "tbl-outcome-stats"):
 def forest_figure():
     """The forest plot of :func:`forest_rows` (see :func:`forest_axes`)."""
     figures.use_style()
-    return figures.png(forest_axes())
+    return figures.svg(forest_axes(), forest_rows()[FOREST_COLUMNS])
+
+
+FOREST_COLUMNS = ["comparison", "label", "outcome", "timepoint", "effect_measure", "estimate", "ci_low", "ci_high"]
 
 
 RR_TICKS = (0.01, 0.1, 0.5, 1, 2, 10, 100)

@@ -140,25 +140,17 @@ def section_table(section: str, name: str, caption: str):
 
 def structure_figure():
     """RDKit grid of the five structures (free bases), labelled with the INN."""
-    import io
-
-    from IPython.display import Image
     from rdkit import Chem
-    from rdkit.Chem import Draw
 
     ident = identity()
     mols = [Chem.MolFromSmiles(s) for s in ident["smiles"]]
-    img = Draw.MolsToGridImage(
+    return figures.molecule_grid(
         mols,
-        molsPerRow=5,
-        subImgSize=(260, 220),
-        legends=[f"{d} ({f})" for d, f in zip(ident["drug_id"], ident["formula_computed"], strict=True)],
+        [f"{d} ({f})" for d, f in zip(ident["drug_id"], ident["formula_computed"], strict=True)],
+        ident[["drug_id", "formula_computed", "smiles"]],
+        per_row=5,
+        size=(260, 220),
     )
-    if not hasattr(img, "save"):  # inside IPython, RDKit already returns a PNG display object
-        return Image(data=img.data, format="png")
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return Image(data=buf.getvalue(), format="png")
 
 
 def timeline_figure():
@@ -201,7 +193,9 @@ def timeline_figure():
     ax.set_xlim(1955, 2026)
     ax.set_xlabel("year")
     ax.grid(axis="x", color="#dddddd")
-    return figures.png(fig)
+    drawn = ev[ev["year"].notna() & ev["drug_id"].isin(DRUGS)]
+    drawn = drawn.sort_values("drug_id", key=lambda s: s.map(DRUGS.index), kind="stable")
+    return figures.svg(fig, drawn[["drug_id", "year", "precision", "event_type", "jurisdiction", "source_key"]])
 
 
 # --- doses ------------------------------------------------------------------------------------------------------
@@ -341,7 +335,40 @@ def dose_figure():
     ax.set_xscale("log")
     figures.plain_numbers(ax.xaxis)
     ax.set_xlabel("daily dose, mg/day (log scale)")
-    return figures.png(fig)
+    return figures.svg(fig, dose_rows(lab, doses))
+
+
+def dose_rows(lab, doses):
+    """The dose chart's rows: each drug's labelled usual range and maximum (where the label gives them), then each
+    distinct study dose range with its flag and the number of arms sharing it."""
+    import pandas as pd
+
+    rows = []
+    for _, r in lab.iterrows():
+        if _n(r["usual_low"]) is not None:
+            rows.append(
+                {
+                    "drug_id": r["drug_id"],
+                    "shown": "usual daily dose (label)",
+                    "low": r["usual_low"],
+                    "high": r["usual_high"],
+                }
+            )
+        if _n(r["max"]) is not None:
+            rows.append(
+                {"drug_id": r["drug_id"], "shown": "maximum daily dose (label)", "low": r["max"], "high": r["max"]}
+            )
+    for _, r in doses.iterrows():
+        rows.append(
+            {
+                "drug_id": r["drug_id"],
+                "shown": f"study dose: {r['flag']}",
+                "low": r["dose_min_mg_per_day"],
+                "high": r["dose_max_mg_per_day"],
+                "arms": r["arms"],
+            }
+        )
+    return pd.DataFrame(rows, columns=["drug_id", "shown", "low", "high", "arms"])
 
 
 def dose_table(name: str = "tbl-study-doses"):

@@ -41,7 +41,21 @@ def adverse_effects_figure():
     ax.set_xlabel("adverse-effect statements in data/adverse_effects.csv")
     ax.invert_yaxis()
     ax.legend(frameon=False, loc="lower right")
-    return figures.png(fig)
+    return figures.svg(fig, frequency_counts(drugs, with_freq, without))
+
+
+def frequency_counts(drugs, with_freq, without):
+    """The adverse-effects chart's rows: statements per drug, with and without a known frequency."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "drug_id": drugs,
+            "frequency_known": with_freq,
+            "frequency_na": without,
+            "statements": [a + b for a, b in zip(with_freq, without, strict=True)],
+        }
+    )
 
 
 def adverse_effect_numbers() -> dict:

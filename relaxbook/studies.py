@@ -179,6 +179,7 @@ def rob_figure():
     """Traffic-light plot of RoB 2 judgements: symbol and colour per cell, study x domain."""
     figures.use_style()
     import matplotlib.pyplot as plt
+    import pandas as pd
 
     rob = datapkg.load("risk_of_bias")
     labels = datapkg.load("studies").set_index("study_id")["label"]
@@ -210,7 +211,8 @@ def rob_figure():
         for j, (sym, c) in ROB_STYLE.items()
     ]
     ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=4, fontsize=9)
-    return figures.png(fig)
+    cells = [{"study": labels[s], "domain": d, "judgement": judged[(s, d)]} for s in studies for d in domains]
+    return figures.svg(fig, pd.DataFrame(cells))
 
 
 def flow_counts() -> dict[str, int]:

@@ -73,6 +73,18 @@ def expected_profile_numbers() -> dict:
     return out
 
 
+def comparator_of(e: dict, st: list[dict]) -> dict:
+    """The comparator arm's row of outcome_stats.csv for experimental row ``e``: same study, outcome and timepoint."""
+    return next(
+        r
+        for r in st
+        if r["role"] == "comparator"
+        and r["study_id"] == e["study_id"]
+        and r["outcome"] == e["outcome"]
+        and r["timepoint"] == e["timepoint"]
+    )
+
+
 def expected_effect_numbers() -> dict:
     """csv-only recomputation of effects.effect_numbers()."""
     st, studies = rows("outcome_stats"), {s["study_id"]: s for s in rows("studies")}
@@ -85,14 +97,7 @@ def expected_effect_numbers() -> dict:
     }
     computed_studies, groups = set(), {}
     for e in (r for r in st if r["role"] == "experimental"):
-        c = next(
-            r
-            for r in st
-            if r["role"] == "comparator"
-            and r["study_id"] == e["study_id"]
-            and r["outcome"] == e["outcome"]
-            and r["timepoint"] == e["timepoint"]
-        )
+        c = comparator_of(e, st)
         out["eff_contrasts"] += 1
         if studies[e["study_id"]]["inclusion"] == "excluded":
             out["eff_excluded"] += 1
@@ -204,3 +209,62 @@ def expected_conclusion_numbers() -> dict:
         for s in ("verified", "partly verified", "unsupported", "contradicted", "not found")
     }
     return {**out, "concl_total": sum(concl.values())}
+
+
+# --- the rows each figure draws (compared with the figure's data download) ------------------------------------------
+
+Z = 1.959963984540054
+
+
+def expected_claim_status_rows() -> dict[tuple[str, str], int]:
+    """(chapter, status) -> statements of the guide, every pair of a chapter in claims.csv and a status (zeros too)."""
+    claims = claims_with_status()
+    chapters = list(dict.fromkeys(c["chapter"] for c in claims))
+    statuses = ["verified", "partly verified", "unsupported", "contradicted", "not found"]
+    counts = Counter((c["chapter"], c["status"]) for c in claims)
+    return {(ch, s): counts.get((ch, s), 0) for ch in chapters for s in statuses}
+
+
+def expected_adverse_effect_rows() -> list[tuple[str, int, int]]:
+    """(drug, statements with a known frequency, statements without), in drugs.csv order."""
+    ae = rows("adverse_effects")
+    return [
+        (
+            d["drug_id"],
+            sum(r["drug_id"] == d["drug_id"] and r["frequency_pct_max"] != "NA" for r in ae),
+            sum(r["drug_id"] == d["drug_id"] and r["frequency_pct_max"] == "NA" for r in ae),
+        )
+        for d in rows("drugs")
+    ]
+
+
+def expected_forest_rows() -> list[tuple]:
+    """(comparison, study label, outcome, timepoint, measure, estimate, CI low, CI high) of every risk ratio with
+    complete statistics in an included study: events and n in both arms; 0.5 added to every cell when one is zero."""
+    import math
+
+    st, studies = rows("outcome_stats"), {s["study_id"]: s for s in rows("studies")}
+    out = []
+    for e in (r for r in st if r["role"] == "experimental" and r["measure"] == "events"):
+        c = comparator_of(e, st)
+        study = studies[e["study_id"]]
+        if study["inclusion"] == "excluded" or "NA" in (e["events"], e["n"], c["events"], c["n"]):
+            continue
+        e1, n1, e2, n2 = float(e["events"]), float(e["n"]), float(c["events"]), float(c["n"])
+        if min(e1, e2, n1 - e1, n2 - e2) == 0:
+            e1, n1, e2, n2 = e1 + 0.5, n1 + 1, e2 + 0.5, n2 + 1
+        log_rr = math.log((e1 / n1) / (e2 / n2))
+        se = math.sqrt(1 / e1 - 1 / n1 + 1 / e2 - 1 / n2)
+        out.append(
+            (
+                study["comparison"],
+                study["label"],
+                e["outcome"],
+                e["timepoint"],
+                "RR",
+                math.exp(log_rr),
+                math.exp(log_rr - Z * se),
+                math.exp(log_rr + Z * se),
+            )
+        )
+    return out

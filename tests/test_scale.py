@@ -152,7 +152,7 @@ def test_dose_figure_draws_one_marker_pair_per_distinct_dose_at_50x(tmp_path, mo
 
     scaled(tmp_path, monkeypatch)
     drawn = []
-    monkeypatch.setattr(figures, "png", lambda fig: drawn.append(fig) or plt.close(fig))
+    monkeypatch.setattr(figures, "svg", lambda fig, rows: drawn.append(fig) or plt.close(fig))
     profiles.dose_figure()
     ax = drawn[0].axes[0]
     doses = profiles.study_doses()

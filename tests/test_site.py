@@ -321,8 +321,8 @@ def test_bibliography_style_formats_each_parsed_entry_once_and_a_reparsed_entry_
 
 @pytest.mark.parametrize("page", toc_files())
 def test_every_glued_figure_shows_a_real_image(page, pages, site):
-    """Each {glue:figure} in the page's source is on the page as one PNG, not a text output such as "None" (what a
-    figure function returning nothing, or a broken kept figure, would show)."""
+    """Each {glue:figure} in the page's source is on the page as one SVG with real text (not glyph outlines), not a
+    text output such as "None" (what a figure function returning nothing, or a broken kept figure, would show)."""
     names = re.findall(r"```\{glue:figure\} (\S+)", (ROOT / f"{page}.md").read_text(encoding="utf-8"))
     soup = BeautifulSoup(pages[page], "html.parser")
     for name in names:
@@ -331,6 +331,6 @@ def test_every_glued_figure_shows_a_real_image(page, pages, site):
         assert not figure.select(".output.text_plain"), f"{page}: {name} shows text, not an image"
         imgs = figure.find_all("img")
         assert len(imgs) == 1, f"{page}: {name} has {len(imgs)} images"
-        png = (site / page).parent / imgs[0]["src"]
-        data = png.read_bytes()
-        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 2000, f"{page}: {name} is not a real PNG"
+        svg = ((site / page).parent / imgs[0]["src"]).read_text(encoding="utf-8")
+        assert "<svg" in svg[:1000] and len(svg) > 2000, f"{page}: {name} is not a real SVG"
+        assert svg.count("<text") >= 3, f"{page}: {name} draws its text as outlines, not as text"
