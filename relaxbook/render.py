@@ -131,3 +131,37 @@ def sourced_table(df, status_col, name, caption, columns):
     df = df.copy()
     df[status_col] = df[status_col].map(status_text)
     table(df, name, caption, columns, cite_cols=("source_key",))
+
+
+KEY_POINTS = (3, 5)  # every evidence chapter opens with this many key points (tests/test_key_points.py)
+
+
+def glued(key: str) -> str:
+    """MyST for a number the chapter glued as ``key`` (``book.glue_numbers``): shown in place, checked by the tests
+    against the CSVs, and a missing key fails the build."""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", key):
+        raise ValueError(f"'{key}' is not a glue key")
+    return "{glue:text}`" + key + "`"
+
+
+def key_points(points: list[str]):
+    """A chapter's opening: 3-5 key points in plain words, as a boxed list (the style of the landing page's "In two
+    minutes"). Each point is MyST made by a chapter-API function: numbers in it are :func:`glued`, never typed."""
+    from IPython.display import Markdown
+
+    low, high = KEY_POINTS
+    if not low <= len(points) <= high:
+        raise ValueError(f"{len(points)} key points: a chapter opens with {low} to {high}")
+    body = "\n".join(f"- {p}" for p in points)
+    return Markdown(f"```{{admonition}} Key points\n:class: key-points\n\n{body}\n```")
+
+
+def status_point(prefix: str) -> str:
+    """The key point on how the guide's statements in a chapter fared, from the counts glued by
+    ``claims.chapter_numbers(chapter, prefix)``."""
+    g = lambda k: glued(f"{prefix}_{k}")  # noqa: E731
+    return (
+        f"**The guide here.** Of its {g('claims')} statements checked in this chapter, {g('verified')} are verified, "
+        f"{g('partly_verified')} partly verified, {g('unsupported')} unsupported, {g('contradicted')} contradicted by "
+        f"the records and {g('not_found')} rest on work that cannot be found."
+    )
