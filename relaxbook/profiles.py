@@ -97,23 +97,34 @@ def identity():
     return pd.DataFrame(rows)
 
 
+IDENTITY_ROWS = {
+    "inn": "INN",
+    "stereochemistry": "Stereochemistry",
+    "smiles": "SMILES (sourced)",
+    "formula_computed": "Formula (RDKit)",
+    "formula_published": "Formula (published)",
+    "mw_computed": "Molecular weight, g/mol (RDKit)",
+    "mw_published": "Molecular weight, g/mol (published)",
+    "check": "Check",
+}
+
+
 def identity_table(name: str = "tbl-identity"):
+    """:func:`identity` with one column per drug: each row an item, the last row the sources."""
+    import pandas as pd
+
+    ident = identity().set_index("drug_id")
+    rows = [
+        {"item": label, **{d: render.escape(ident.loc[d, col]) for d in DRUGS}} for col, label in IDENTITY_ROWS.items()
+    ]
+    rows.append({"item": "Sources", **{d: render.cite(ident.loc[d, "source_key"]) for d in DRUGS}})
     render.table(
-        identity(),
+        pd.DataFrame(rows),
         name,
         "Identity: SMILES (sourced), formula and weight computed with RDKit and checked against the published values",
-        {
-            "inn": "INN",
-            "stereochemistry": "Stereochemistry",
-            "smiles": "SMILES",
-            "formula_computed": "Formula (RDKit)",
-            "formula_published": "Formula (published)",
-            "mw_computed": "MW g/mol (RDKit)",
-            "mw_published": "MW (published)",
-            "check": "Check",
-            "source_key": "Sources",
-        },
-        cite_cols=("source_key",),
+        {"item": "Item", **{d: d.capitalize() for d in DRUGS}},
+        myst_cols=tuple(DRUGS),
+        per_drug=True,
     )
 
 
@@ -124,8 +135,8 @@ FIELD_LABELS = {
     "chemical_class": "Chemical class",
     "stereochemistry": "Stereochemistry",
     "smiles": "Structure (SMILES)",
-    "formula_published": "Molecular formula (published)",
-    "mw_published_g_per_mol": "Molecular weight (published)",
+    "formula_published": "Published molecular formula",
+    "mw_published_g_per_mol": "Published molecular weight",
     "atc_code": "ATC code",
     "status": "Marketing status",
     "first_approval": "First approval",
@@ -153,22 +164,32 @@ FIELD_LABELS = {
 }
 
 
-def field_label(field: str, v=None) -> str:
-    """The row label of ``field``: its reader's label and, when the data give it one unit, that unit."""
+def shared_unit(field: str, v=None) -> str | None:
+    """The unit every known value of ``field`` has, or None (no unit, or units that differ: then each value shows
+    its own)."""
     v = values() if v is None else v
-    units = sorted(set(v.loc[v["field"] == field, "unit"].dropna()))
-    return FIELD_LABELS[field] + (f" ({units[0]})" if len(units) == 1 else "")
+    rows = v[(v["field"] == field) & ~v["value"].map(_isna_text)]
+    units = set(rows["unit"].fillna("NA"))
+    return units.pop() if len(units) == 1 and "NA" not in units else None
 
 
-def _cell(rows) -> str:
-    """One drug's values of one field as MyST: each value with its source, and its status when not verified."""
+def field_label(field: str, v=None) -> str:
+    """The row label of ``field``: its reader's label and the unit all its values share."""
+    unit = shared_unit(field, v)
+    return FIELD_LABELS[field] + (f" ({unit})" if unit else "")
+
+
+def _cell(rows, unit_in_label: bool) -> str:
+    """One drug's values of one field as MyST: each value (with its unit unless the row label gives it) and its
+    source, and its status when not verified."""
     parts = []
     for r in rows.to_dict("records"):
         if _isna_text(r["value"]):
             parts.append("NA")
             continue
+        unit = "" if unit_in_label or _isna_text(r["unit"]) else f" {r['unit']}"
         status = "" if r["verification"] == "verified" else f" ({render.status_text(r['verification'])})"
-        parts.append(f"{render.escape(r['value'])}{status} {render.cite(r['source_key'])}")
+        parts.append(f"{render.escape(str(r['value']) + unit)}{status} {render.cite(r['source_key'])}")
     return "; ".join(dict.fromkeys(parts)) or "NA"
 
 
@@ -189,7 +210,9 @@ def section_rows(section: str, v=None):
         for drug in DRUGS:
             cell = sec[(sec["field"] == field) & (sec["drug_id"] == drug)]
             rest = cell[~cell["value_id"].isin(shown)]
-            row[drug] = _cell(rest) if len(rest) else (SEE_PHARMACIST if len(cell) else "NA")
+            row[drug] = (
+                _cell(rest, shared_unit(field, v) is not None) if len(rest) else (SEE_PHARMACIST if len(cell) else "NA")
+            )
         cells = {row[d] for d in DRUGS}
         if SEE_PHARMACIST not in cells or cells - {SEE_PHARMACIST, "NA"}:  # a row that adds nothing is left out
             rows.append(row)
@@ -205,6 +228,7 @@ def section_table(section: str, name: str, caption: str):
         caption,
         {"item": "Item", **{d: d.capitalize() for d in DRUGS}},
         myst_cols=("item", *DRUGS),
+        per_drug=True,
     )
 
 
@@ -558,6 +582,7 @@ def pharmacist_table(name: str = "tbl-pharmacist"):
         "What to check first, per drug: special populations, interactions and active metabolites (labels first)",
         {"item": "Item", **{d: d.capitalize() for d in DRUGS}},
         myst_cols=tuple(DRUGS),
+        per_drug=True,
     )
 
 

@@ -104,8 +104,12 @@ def table(
     myst_cols: tuple[str, ...] = (),
     max_rows: int | None = MAX_ROWS,
     source: str | None = None,
+    per_drug: bool = False,
 ):
     """Display ``df`` as a numbered, captioned MyST table with label ``name`` (use ``{numref}`name```).
+
+    ``per_drug`` marks a table with one column per drug after a first column of row labels (class ``per-drug``:
+    the labels keep their words whole, the drug columns share the rest).
 
     A table longer than ``max_rows`` (default :data:`MAX_ROWS`) shows its first rows and a note linking the full
     ``source`` file (or, without one, pointing to the page's data box), so pages stay readable at any data size."""
@@ -115,7 +119,8 @@ def table(
         raise ValueError(f"table label '{name}' must look like tbl-some-name")
     df, note = first_rows(df, max_rows, source)
     body = markdown_table(df, columns, cite_cols, myst_cols)
-    text = f"```{{table}} {escape(caption)}\n:name: {name}\n:align: left\n\n{body}\n```"
+    options = f":name: {name}\n:align: left\n" + (":class: per-drug\n" if per_drug else "")
+    text = f"```{{table}} {escape(caption)}\n{options}\n{body}\n```"
     display(Markdown(text + (f"\n\n{note}" if note else "")))
 
 

@@ -39,9 +39,9 @@ def arm_label(intervention, dose_text) -> str:
     import re
 
     text = str(intervention)
-    dose = "" if not isinstance(dose_text, str) or dose_text in ("NA", "not applicable") else dose_text
-    if dose.startswith("NA"):
-        dose = "(dose not reported)"
+    dose = "NA" if not isinstance(dose_text, str) else "" if dose_text == "not applicable" else dose_text
+    if dose.startswith("NA"):  # unknown stays NA
+        dose = "(dose NA)"
     amount = re.search(r"\d+(\.\d+)? ?mg", dose)
     if dose and not (amount and re.search(r"\b" + re.escape(amount.group()), text)):  # not said already
         text = f"{text}{': ' if ' plus ' in text else ' '}{dose}"
@@ -60,7 +60,7 @@ def characteristics_table(name: str = "tbl-characteristics"):
     studies = datapkg.load("studies")
     arms = datapkg.load("arms")
     doses = (
-        arms.assign(d=arms["intervention"] + ": " + arms["dose_text"].fillna("NA"))
+        arms.assign(d=[arm_label(i, d) for i, d in zip(arms["intervention"], arms["dose_text"], strict=True)])
         .groupby("study_id")["d"]
         .apply("; ".join)
     )

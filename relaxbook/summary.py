@@ -102,4 +102,5 @@ def at_a_glance(name: str = "tbl-at-a-glance"):
         name,
         "At a glance: the questions a reader brings, per drug",
         {"item": "Question", **{d: d.capitalize() for d in DRUGS}},
+        per_drug=True,
     )

@@ -148,7 +148,8 @@ def test_arm_labels_name_the_drug_and_dose():
     assert arm_label("baclofen", "10 mg t.i.d.") == "Baclofen 10 mg three times daily"
     assert arm_label("tolperisone 50 mg TID", "50 mg t.i.d.") == "Tolperisone 50 mg three times daily"
     assert arm_label("placebo", "not applicable") == "Placebo"
-    assert arm_label("eperisone", "NA (dose not in the abstract)") == "Eperisone (dose not reported)"
+    assert arm_label("eperisone", "NA (dose not in the abstract)") == "Eperisone (dose NA)"
+    assert arm_label("baclofen", None) == arm_label("baclofen", "NA") == "Baclofen (dose NA)"
     assert (
         arm_label("diazepam plus naproxen 500 mg b.i.d.", "5 mg") == "Diazepam plus naproxen 500 mg twice daily: 5 mg"
     )
@@ -186,3 +187,24 @@ def test_landing_page_key_findings_agree_with_the_conclusions_data(pages):
         assert " ".join(statement.split()) in text, f"{topic}: the statement (its direction) differs from the data"
         shown = re.search(r"\((very low|low|moderate|high) certainty|\((animal data only|no evidence)", text)
         assert shown and (shown.group(1) or shown.group(2)) == level, f"{topic}: certainty {shown}, data {level}"
+
+
+def test_a_unit_goes_in_the_row_label_only_when_every_value_shares_it():
+    import pandas as pd
+
+    from relaxbook import profiles
+
+    base = {"section": "pharmacokinetics", "field": "tmax", "source_key": "k", "verification": "verified"}
+    mixed = pd.DataFrame(
+        [
+            {**base, "value_id": "a", "drug_id": "baclofen", "value": "2", "unit": "h"},
+            {**base, "value_id": "b", "drug_id": "diazepam", "value": "about an hour", "unit": None},
+        ]
+    )
+    table = profiles.section_rows("pharmacokinetics", mixed).set_index("item")
+    assert list(table.index) == ["Time to peak concentration"]
+    assert table.loc["Time to peak concentration", "baclofen"].startswith("2 h ")
+    same = mixed.assign(value=["2", "1"], unit=["h", "h"])
+    table = profiles.section_rows("pharmacokinetics", same).set_index("item")
+    assert list(table.index) == [r"Time to peak concentration \(h\)"]
+    assert table.iloc[0]["diazepam"].startswith("1 ") and table.iloc[0]["lanperisone"] == "NA"
