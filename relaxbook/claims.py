@@ -6,7 +6,7 @@ from collections import Counter
 
 from relaxbook import figures, render
 from relaxbook.data import datapkg
-from relaxbook.data.status import FINDING_ICONS, ICONS, STATUSES
+from relaxbook.data.status import FINDING_ICONS, ICONS, STATUSES, claim_number
 from relaxbook.studies import flow_counts
 
 
@@ -29,6 +29,15 @@ def claim_counts(chapter: str | None = None) -> dict[str, int]:
         claims = claims[claims["chapter"] == chapter]
     counts = Counter(claims["status"])
     return {s: int(counts.get(s, 0)) for s in STATUSES}
+
+
+def chapter_numbers(chapter: str, prefix: str) -> dict[str, int]:
+    """The chapter's claim counts for glue: ``{prefix}_claims`` and ``{prefix}_{status}`` (see render.status_point)."""
+    counts = claim_counts(chapter)
+    return {
+        f"{prefix}_claims": sum(counts.values()),
+        **{f"{prefix}_{k.replace(' ', '_')}": v for k, v in counts.items()},
+    }
 
 
 def guide_table(number: int, name: str, caption: str):
@@ -78,7 +87,7 @@ def elements_table(claims, name: str):
 
     rows = [
         {
-            "claim": f"{c['claim_id']}.{e['element_no']}",
+            "claim": f"{claim_number(c['claim_id'])}.{e['element_no']}",
             "element": e["element"],
             "finding": f"{FINDING_ICONS[e['finding']]} {e['finding']}",
             "source_key": e["source_key"],
@@ -267,3 +276,41 @@ def what_the_guide_got_wrong():
                 f"{render.escape(c['evidence_says'])}"
             )
     return Markdown("\n".join(lines))
+
+
+def corrections_key_points():
+    """The opening of the corrections chapter: what the guide got wrong, in counts (glued by audit_numbers)."""
+    g = render.glued
+    return render.key_points(
+        [
+            f"**Contradicted.** {g('audit_contradicted')} of the guide's {g('audit_total')} statements say the "
+            "opposite of what the records they rest on say.",
+            f"**Sources that cannot be found.** {g('audit_not_found')} statements rest on a trial or paper that no "
+            "registry, database or journal holds.",
+            f"**Unsupported.** For {g('audit_unsupported')} statements no valid source states any part; several are "
+            "true of tolperisone or eperisone, not of lanperisone.",
+            f"**What stands.** {g('audit_verified')} statements are verified and {g('audit_partly_verified')} partly "
+            f"verified; {g('flow_excluded')} studies are excluded from the evidence (retracted, or not found).",
+        ]
+    )
+
+
+def audit_key_points():
+    """The opening of the audit chapter: statements by status, the guide's references, and the certainty of the
+    head-to-head evidence (glued by audit_numbers and certainty.comparison_numbers)."""
+    g = render.glued
+    return render.key_points(
+        [
+            f"**Statements.** Of the guide's {g('audit_total')} statements, {g('audit_verified')} are verified, "
+            f"{g('audit_partly_verified')} partly verified, {g('audit_unsupported')} unsupported, "
+            f"{g('audit_contradicted')} contradicted and {g('audit_not_found')} not found.",
+            f"**References.** The guide's {g('guide_refs')} references name {g('flow_works')} distinct works: "
+            f"{g('flow_duplicates')} are repeats and {g('flow_no_work')} identify no work at all.",
+            f"**Evidence beyond the guide.** The book adds {g('flow_added')} studies the guide does not cite; "
+            f"{g('flow_included')} studies are used as evidence and {g('flow_excluded')} excluded.",
+            "**Certainty.** Baclofen against diazepam for spasticity rests on "
+            f"{g('baclofen_diazepam_efficacy_studies')} small studies ({g('baclofen_diazepam_efficacy_participants')} "
+            f"participants): {g('baclofen_diazepam_efficacy_certainty')} certainty. Lanperisone has "
+            f"{g('lanperisone_clinical_studies')} clinical studies.",
+        ]
+    )

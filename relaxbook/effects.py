@@ -329,14 +329,17 @@ def pooling_table(name: str = "tbl-pooling"):
 
 
 def stats_table(name: str = "tbl-outcome-stats"):
+    from relaxbook.studies import arm_labels
+
     st = stats()
+    st["arm"] = st["arm_id"].map(arm_labels())
     render.table(
         st,
         name,
         "Summary statistics per arm as reported (NA where the source gives none)",
         {
             "label": "Study",
-            "arm_id": "Arm",
+            "arm": "Arm (drug and dose)",
             "outcome": "Outcome",
             "timepoint": "Time",
             "mean": "Mean",
@@ -418,3 +421,19 @@ def forest_axes():
         ax.set_xlabel(AXIS_LABEL.get(measure, measure))
     fig.tight_layout()
     return fig
+
+
+def key_points():
+    """The opening of the effect-size chapter (numbers glued by :func:`effect_numbers`)."""
+    g = render.glued
+    return render.key_points(
+        [
+            f"**Few effect sizes.** Of {g('eff_contrasts')} comparisons of an arm with its comparator, "
+            f"{g('eff_computed')} effect sizes could be computed, from {g('eff_studies_computed')} studies.",
+            f"**Why so few.** {g('eff_no_dispersion')} report means without a spread, {g('eff_no_dispersion_type')} "
+            f"do not say whether the spread is an SD or an SE, {g('eff_excluded')} come from a retracted study and "
+            f"{g('eff_other_missing')} lack the comparator's value or the arm sizes. Nothing is imputed.",
+            f"**No pooled estimate.** Pooled estimates: {g('eff_pooled')}. Pooling needs at least two studies of the "
+            "same comparison and outcome.",
+        ]
+    )

@@ -29,11 +29,13 @@ def values(section: str | None = None):
     return v if section is None else v[v["section"] == section]
 
 
-def first(drug: str, field: str, v=None):
+def first(drug: str, field: str, v=None, missing: bool = False):
     """The first row for ``drug``/``field`` (a pandas Series) of ``v`` (default: the whole drug_values table; pass
-    it when asking many times: loading is the slow part)."""
+    it when asking many times: loading is the slow part). With ``missing``, None when there is no such row (else an
+    IndexError)."""
     v = values() if v is None else v
-    return v[(v["drug_id"] == drug) & (v["field"] == field)].iloc[0]
+    rows = v[(v["drug_id"] == drug) & (v["field"] == field)]
+    return None if missing and rows.empty else rows.iloc[0]
 
 
 def compute_identity(smiles: str | None) -> tuple[str | None, float | None]:
@@ -95,46 +97,138 @@ def identity():
     return pd.DataFrame(rows)
 
 
+IDENTITY_ROWS = {
+    "inn": "INN",
+    "stereochemistry": "Stereochemistry",
+    "smiles": "SMILES (sourced)",
+    "formula_computed": "Formula (RDKit)",
+    "formula_published": "Formula (published)",
+    "mw_computed": "Molecular weight, g/mol (RDKit)",
+    "mw_published": "Molecular weight, g/mol (published)",
+    "check": "Check",
+}
+
+
 def identity_table(name: str = "tbl-identity"):
+    """:func:`identity` with one column per drug: each row an item, the last row the sources."""
+    import pandas as pd
+
+    ident = identity().set_index("drug_id")
+    rows = [
+        {"item": label, **{d: render.escape(ident.loc[d, col]) for d in DRUGS}} for col, label in IDENTITY_ROWS.items()
+    ]
+    rows.append({"item": "Sources", **{d: render.cite(ident.loc[d, "source_key"]) for d in DRUGS}})
     render.table(
-        identity(),
+        pd.DataFrame(rows),
         name,
         "Identity: SMILES (sourced), formula and weight computed with RDKit and checked against the published values",
-        {
-            "inn": "INN",
-            "stereochemistry": "Stereochemistry",
-            "smiles": "SMILES",
-            "formula_computed": "Formula (RDKit)",
-            "formula_published": "Formula (published)",
-            "mw_computed": "MW g/mol (RDKit)",
-            "mw_published": "MW (published)",
-            "check": "Check",
-            "source_key": "Sources",
-        },
-        cite_cols=("source_key",),
+        {"item": "Item", **{d: d.capitalize() for d in DRUGS}},
+        myst_cols=tuple(DRUGS),
+        per_drug=True,
     )
 
 
+# A reader's label for every field of drug_values.csv (a test fails when a field has none); the unit is added from
+# the data.
+FIELD_LABELS = {
+    "inn": "International nonproprietary name",
+    "chemical_class": "Chemical class",
+    "stereochemistry": "Stereochemistry",
+    "smiles": "Structure (SMILES)",
+    "formula_published": "Published molecular formula",
+    "mw_published_g_per_mol": "Published molecular weight",
+    "atc_code": "ATC code",
+    "status": "Marketing status",
+    "first_approval": "First approval",
+    "bioavailability": "Oral bioavailability",
+    "tmax": "Time to peak concentration",
+    "half_life": "Half-life of the drug",
+    "metabolism": "Metabolism",
+    "active_metabolites": "Active metabolites",
+    "active_metabolite_half_life": "Half-life of active metabolites",
+    "usual_daily_dose": "Usual daily dose",
+    "max_daily_dose": "Maximum daily dose",
+    "renal_impairment": "Renal impairment",
+    "hepatic_impairment": "Hepatic impairment",
+    "elderly": "Older adults",
+    "principal_adverse_effects": "Principal adverse effects",
+    "boxed_warning": "Boxed warning",
+    "warnings": "Warnings",
+    "contraindications": "Contraindications",
+    "interaction_alcohol": "With alcohol",
+    "interaction_opioids": "With opioids",
+    "interaction_cns_depressants": "With other CNS depressants",
+    "interaction_cyp": "CYP interactions",
+    "interaction_other": "Other interactions",
+    "populations_not_established": "Where efficacy or safety is not established",
+}
+
+
+def shared_unit(field: str, v=None) -> str | None:
+    """The unit every known value of ``field`` has, or None (no unit, or units that differ: then each value shows
+    its own)."""
+    v = values() if v is None else v
+    rows = v[(v["field"] == field) & ~v["value"].map(_isna_text)]
+    units = set(rows["unit"].fillna("NA"))
+    return units.pop() if len(units) == 1 and "NA" not in units else None
+
+
+def field_label(field: str, v=None) -> str:
+    """The row label of ``field``: its reader's label and the unit all its values share."""
+    unit = shared_unit(field, v)
+    return FIELD_LABELS[field] + (f" ({unit})" if unit else "")
+
+
+def _cell(rows, unit_in_label: bool) -> str:
+    """One drug's values of one field as MyST: each value (with its unit unless the row label gives it) and its
+    source, and its status when not verified."""
+    parts = []
+    for r in rows.to_dict("records"):
+        if _isna_text(r["value"]):
+            parts.append("NA")
+            continue
+        unit = "" if unit_in_label or _isna_text(r["unit"]) else f" {r['unit']}"
+        status = "" if r["verification"] == "verified" else f" ({render.status_text(r['verification'])})"
+        parts.append(f"{render.escape(str(r['value']) + unit)}{status} {render.cite(r['source_key'])}")
+    return "; ".join(dict.fromkeys(parts)) or "NA"
+
+
+SEE_PHARMACIST = "see {numref}`tbl-pharmacist`"
+
+
+def section_rows(section: str, v=None):
+    """One row per field of ``section`` (its reader's label with unit), one column per drug; each cell every sourced
+    value (conflicting sources side by side), bar the values the pharmacist table already shows, which it names."""
+    import pandas as pd
+
+    v = values() if v is None else v
+    shown = pharmacist_value_ids(v)
+    sec = v[v["section"] == section]
+    rows = []
+    for field in dict.fromkeys(sec["field"]):
+        row = {"item": render.escape(field_label(field, v))}
+        for drug in DRUGS:
+            cell = sec[(sec["field"] == field) & (sec["drug_id"] == drug)]
+            rest = cell[~cell["value_id"].isin(shown)]
+            row[drug] = (
+                _cell(rest, shared_unit(field, v) is not None) if len(rest) else (SEE_PHARMACIST if len(cell) else "NA")
+            )
+        cells = {row[d] for d in DRUGS}
+        if SEE_PHARMACIST not in cells or cells - {SEE_PHARMACIST, "NA"}:  # a row that adds nothing is left out
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["item", *DRUGS])
+
+
 def section_table(section: str, name: str, caption: str):
-    """All values of one profile section, one row per sourced value (NA shown as NA, with its source; each value's
-    note, with the URL read, is in the downloadable CSV), bar those the pharmacist table already shows."""
-    v = values(section).copy()
-    v = v[~v["value_id"].isin(pharmacist_value_ids(values()))]
-    v["unit"] = v["unit"].fillna("")
-    v["field"] = v["field"].str.replace("_", " ")
+    """All values of one profile section, pivoted: one row per item, one column per drug (NA where no checked
+    source gives it; each value's note, with the URL read, is in the downloadable CSV)."""
     render.table(
-        v,
+        section_rows(section),
         name,
         caption,
-        {
-            "drug_id": "Drug",
-            "field": "Item",
-            "value": "Value",
-            "unit": "Unit",
-            "verification": "Status",
-            "source_key": "Source",
-        },
-        cite_cols=("source_key",),
+        {"item": "Item", **{d: d.capitalize() for d in DRUGS}},
+        myst_cols=("item", *DRUGS),
+        per_drug=True,
     )
 
 
@@ -437,21 +531,53 @@ def profile_numbers() -> dict:
     return out
 
 
-PHARMACIST = {
-    "boxed_warning": "Boxed warning",
-    "contraindications": "Contraindications",
-    "renal_impairment": "Renal impairment",
-    "hepatic_impairment": "Hepatic impairment",
-    "elderly": "Older adults",
-    "interaction_alcohol": "With alcohol",
-    "interaction_opioids": "With opioids",
-    "interaction_cns_depressants": "With other CNS depressants",
-    "interaction_cyp": "CYP interactions",
-    "half_life": "Half-life of the drug (h)",
-    "active_metabolites": "Active metabolites",
-    "active_metabolite_half_life": "Half-life of active metabolites (h)",
-    "populations_not_established": "Where efficacy or safety is not established",
-}
+PHARMACIST = [  # what the pharmacist table shows, in order (labels: FIELD_LABELS)
+    "boxed_warning",
+    "contraindications",
+    "renal_impairment",
+    "hepatic_impairment",
+    "elderly",
+    "interaction_alcohol",
+    "interaction_opioids",
+    "interaction_cns_depressants",
+    "interaction_cyp",
+    "half_life",
+    "active_metabolites",
+    "active_metabolite_half_life",
+    "populations_not_established",
+]
+
+
+def label_warnings(drugs: list[str]) -> dict[str, str]:
+    """Each drug's key label warning: its boxed warning, else its first listed warning (the text before any
+    parenthesis); drugs with neither are left out."""
+    v, out = values(), {}
+    for drug in drugs:
+        for field in ("boxed_warning", "warnings"):
+            row = first(drug, field, v, missing=True)
+            if row is not None and not _isna_text(row["value"]) and not str(row["value"]).startswith("none"):
+                out[drug] = str(row["value"]).split(" (")[0]
+                break
+    return out
+
+
+def key_points():
+    """The opening of the profiles chapter (numbers glued by :func:`profile_numbers`; warnings from the labels)."""
+    g = render.glued
+    warnings = label_warnings(DRUGS)
+    return render.key_points(
+        [
+            f"**Lanperisone is barely documented.** Pharmacokinetic and dosing items with a source: "
+            f"{g('pk_lan_sourced')}; unknown (NA): {g('pk_lan_na')}. It has no label.",
+            f"**Doses in trials.** {g('dose_above')} of {g('dose_arms')} study arms with a recorded daily dose lie "
+            f"above the labelled range and {g('dose_below')} below the usual range.",
+            "**Key label warnings.** "
+            + "; ".join(f"{d.capitalize()}: {render.escape(w)}" for d, w in warnings.items())
+            + ".",
+            f"**Identity checked.** RDKit's formula and weight agree with the published values for {g('id_checked')} "
+            f"drugs; {g('id_unchecked')} has no published value to check.",
+        ]
+    )
 
 
 def pharmacist_value_ids(v) -> set[str]:
@@ -467,15 +593,15 @@ def pharmacist_table(name: str = "tbl-pharmacist"):
 
     v = values()
     rows = []
-    for field, label in PHARMACIST.items():
-        row = {"item": label}
+    for field in PHARMACIST:
+        row = {"item": field_label(field, v)}
         for drug in DRUGS:
-            cell = v[(v["drug_id"] == drug) & (v["field"] == field)]
-            if cell.empty or _isna_text(cell.iloc[0]["value"]):
+            cell = first(drug, field, v, missing=True)
+            if cell is None or _isna_text(cell["value"]):
                 row[drug] = "NA"
             else:
-                keys = ",".join(dict.fromkeys(k.strip() for k in str(cell.iloc[0]["source_key"]).split(";")))
-                row[drug] = f"{render.escape(cell.iloc[0]['value'])} {{cite:p}}`{keys}`"
+                keys = ",".join(dict.fromkeys(k.strip() for k in str(cell["source_key"]).split(";")))
+                row[drug] = f"{render.escape(cell['value'])} {{cite:p}}`{keys}`"
         rows.append(row)
     render.table(
         pd.DataFrame(rows),
@@ -483,6 +609,7 @@ def pharmacist_table(name: str = "tbl-pharmacist"):
         "What to check first, per drug: special populations, interactions and active metabolites (labels first)",
         {"item": "Item", **{d: d.capitalize() for d in DRUGS}},
         myst_cols=tuple(DRUGS),
+        per_drug=True,
     )
 
 

@@ -67,3 +67,23 @@ def adverse_effect_numbers() -> dict:
         "bac_drowsy_min": int(bac["frequency_pct_min"].min()),
         "bac_drowsy_max": int(bac["frequency_pct_max"].max()),
     }
+
+
+def key_points():
+    """The opening of the safety chapter (numbers glued by :func:`adverse_effect_numbers` and
+    ``claims.chapter_numbers("safety", "safe")``; the warnings are the label rows of adverse_effects.csv)."""
+    g = render.glued
+    ae = datapkg.load("adverse_effects")
+    warned = lambda drug: "; ".join(  # noqa: E731
+        render.escape(e) for e in ae.loc[(ae["drug_id"] == drug) & ae["context"].str.contains("warning"), "effect"]
+    )
+    return render.key_points(
+        [
+            render.status_point("safe"),
+            f"**Few frequencies.** Of {g('ae_total')} recorded adverse effects, {g('ae_with_frequency')} come with a "
+            "frequency; the rest are named in labels or trials without one.",
+            f"**Baclofen.** Drowsiness in {g('bac_drowsy_min')} to {g('bac_drowsy_max')}% of patients (label). Label "
+            f"warnings: {warned('baclofen')}.",
+            f"**Diazepam.** Boxed and label warnings: {warned('diazepam')}.",
+        ]
+    )

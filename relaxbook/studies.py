@@ -26,11 +26,41 @@ def study_value(study_id: str, column: str):
     return value.item() if hasattr(value, "item") else value
 
 
+FREQUENCY = {  # dosing abbreviations as a reader says them
+    r"\bb\.i\.d\.|\bBID\b": "twice daily",
+    r"\bt\.i\.d\.|\bTID\b": "three times daily",
+    r"\bq\.i\.d\.|\bQID\b": "four times daily",
+}
+
+
+def arm_label(intervention, dose_text) -> str:
+    """An arm as a reader names it, from its drug and dose (never its id): "Baclofen 5 mg three times daily";
+    the intervention alone when it already states that dose or there is none."""
+    import re
+
+    text = str(intervention)
+    dose = "NA" if not isinstance(dose_text, str) else "" if dose_text == "not applicable" else dose_text
+    if dose.startswith("NA"):  # unknown stays NA
+        dose = "(dose NA)"
+    amount = re.search(r"\d+(\.\d+)? ?mg", dose)
+    if dose and not (amount and re.search(r"\b" + re.escape(amount.group()), text)):  # not said already
+        text = f"{text}{': ' if ' plus ' in text else ' '}{dose}"
+    for pattern, words in FREQUENCY.items():
+        text = re.sub(pattern, words, text)
+    return text[:1].upper() + text[1:]
+
+
+def arm_labels():
+    """arm_id -> :func:`arm_label` of every arm in arms.csv."""
+    arms = datapkg.load("arms")
+    return dict(zip(arms["arm_id"], map(arm_label, arms["intervention"], arms["dose_text"]), strict=True))
+
+
 def characteristics_table(name: str = "tbl-characteristics"):
     studies = datapkg.load("studies")
     arms = datapkg.load("arms")
     doses = (
-        arms.assign(d=arms["intervention"] + ": " + arms["dose_text"].fillna("NA"))
+        arms.assign(d=[arm_label(i, d) for i, d in zip(arms["intervention"], arms["dose_text"], strict=True)])
         .groupby("study_id")["d"]
         .apply("; ".join)
     )
@@ -292,3 +322,53 @@ def excluded_table(name: str = "tbl-excluded"):
         max_rows=render.LIST_ROWS,
         source="data/studies.csv",
     )
+
+
+def clinical_key_points():
+    """The opening of the clinical chapter (numbers glued by :func:`study_numbers`, ``claims.chapter_numbers``
+    and ``certainty.comparison_numbers``)."""
+    g = render.glued
+    return render.key_points(
+        [
+            f"**Head to head.** Only {g('n_direct')} included studies compare two of the book's drugs directly; "
+            f"{g('n_indirect')} compare baclofen with tolperisone, a relative of lanperisone.",
+            f"**Lanperisone in people.** {g('lanperisone_clinical_studies')} studies compare it with baclofen or "
+            f"diazepam; the guide's trial of {g('guide_trial_n')} patients cannot be found.",
+            f"**The evidence base.** {g('n_studies')} studies: {g('n_included')} used as evidence and "
+            f"{g('n_excluded')} excluded (retracted, or not found).",
+            render.status_point("clin"),
+        ]
+    )
+
+
+def protocol_numbers() -> dict[str, int]:
+    protocols = datapkg.load("protocols")
+    return {"prot_protocols": int(protocols["protocol_id"].nunique()), "prot_items": len(protocols)}
+
+
+def protocols_key_points():
+    """The opening of the protocols chapter (numbers glued by :func:`protocol_numbers` and
+    ``claims.chapter_numbers("protocols", "prot")``; excluded studies and scale names from the data)."""
+    g = render.glued
+    protocols = datapkg.load("protocols")
+    studies = datapkg.load("studies").set_index("study_id")
+    used = studies.loc[protocols["study_id"].unique()]
+    excluded = used[used["inclusion"] == "excluded"]
+    scales = datapkg.load("scales")
+    points = [
+        f"**Protocols.** The guide's {g('prot_protocols')} protocols are rebuilt item by item ({g('prot_items')} "
+        "items), each beside what the study's own record says.",
+        render.status_point("prot"),
+        "**Outcome scales.** " + "; ".join(render.escape(n) for n in scales["name"]) + ".",
+    ]
+    if len(excluded):
+        points.insert(
+            2,
+            "**Not evidence.** "
+            + "; ".join(
+                f"{render.escape(label)}: {render.escape(short_reason(reason))}"
+                for label, reason in zip(excluded["label"], excluded["exclusion_reason"], strict=True)
+            )
+            + ", so its protocol is shown for the record only.",
+        )
+    return render.key_points(points)

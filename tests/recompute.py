@@ -267,4 +267,21 @@ def expected_forest_rows() -> list[tuple]:
                 math.exp(log_rr + Z * se),
             )
         )
+
+
+CHAPTER_PREFIXES = {"mechanisms": "mech", "clinical": "clin", "protocols": "prot", "safety": "safe"}
+
+
+def expected_chapter_numbers() -> dict:
+    """The per-chapter claim counts the key points state (claims.chapter_numbers), and the protocol counts."""
+    out = {}
+    claims = claims_with_status()
+    for chapter, prefix in CHAPTER_PREFIXES.items():
+        status = Counter(c["status"] for c in claims if c["chapter"] == chapter)
+        out[f"{prefix}_claims"] = sum(status.values())
+        for s in ("verified", "partly verified", "unsupported", "contradicted", "not found"):
+            out[f"{prefix}_{s.replace(' ', '_')}"] = status[s]
+    protocols = rows("protocols")
+    out["prot_protocols"] = len({p["protocol_id"] for p in protocols})
+    out["prot_items"] = len(protocols)
     return out

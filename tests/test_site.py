@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 
 from conftest import EXECUTED, ROOT, claims_with_status, toc_files
 from recompute import (
+    expected_chapter_numbers,
     expected_comparison_numbers,
     expected_conclusion_numbers,
     expected_effect_numbers,
@@ -194,6 +195,7 @@ def expected_numbers() -> dict[str, object]:
         **expected_comparison_numbers(),
         **expected_conclusion_numbers(),
         **expected_methods_numbers(),
+        **expected_chapter_numbers(),
     }
 
 

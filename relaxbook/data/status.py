@@ -72,3 +72,8 @@ def with_status(claims: list[dict], elements: list[dict]) -> list[dict]:
             }
         )
     return out
+
+
+def claim_number(claim_id: str) -> str:
+    """How readers see a claim: its number ("37" for c37), never the internal id."""
+    return str(int(str(claim_id).lstrip("c")))
