@@ -71,3 +71,88 @@ def test_claim_status_chart_uses_the_badge_colours_and_writes_the_icons(drawn):
     on_bars = [t for t in texts(fig) if t[:1] in ICONS.values() and t[1:].isdigit()]
     for status in STATUSES:  # the segments' written counts add up to the status's total, icon by icon
         assert sum(int(t[1:]) for t in on_bars if t[0] == ICONS[status]) == counts.get(status, 0)
+
+
+# --- 2. drug x warning matrix -----------------------------------------------------------------------------------------
+
+
+def _ae(*rows):
+    """A small adverse_effects frame: rows of (drug, effect, frequency_text, context)."""
+    import pandas as pd
+
+    cols = ["drug_id", "effect", "frequency_text", "context"]
+    return pd.DataFrame([dict(zip(cols, r, strict=True)) for r in rows])
+
+
+def _drugs():
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "drug_id": ["tolperisone", "baclofen", "diazepam", "lanperisone"],
+            "role_in_book": ["relative", "compared drug", "compared drug", "compared drug"],
+        }
+    )
+
+
+def test_matrix_cells_say_what_the_source_says_on_synthetic_rows():
+    from relaxbook.safety import OTHER, adverse_effect_matrix
+
+    ae = _ae(
+        ("baclofen", "drowsiness", "10 to 63%", "US label (oral)"),
+        ("baclofen", "sleepiness", "NA", "retrospective study"),
+        ("diazepam", "drowsiness", "5%", "US boxed warning"),
+        ("diazepam", "liver injury", "NA", "case report"),
+        ("tolperisone", "hallucinations on abrupt withdrawal", "NA", "label warning"),
+        ("lanperisone", "no human adverse-effect data found", "NA", "NA"),
+    )
+    rows, columns, cells, no_data = adverse_effect_matrix(ae, _drugs())
+    assert columns == ["baclofen", "diazepam", "lanperisone", "tolperisone"]  # compared drugs first, in data order
+    assert cells[("Drowsiness, sleepiness", "baclofen")] == ("frequency", "10 to 63%")  # frequency beats "reported"
+    assert cells[("Drowsiness, sleepiness", "diazepam")][0] == "boxed"  # a boxed warning is marked as such
+    assert cells[("Withdrawal reactions on stopping abruptly", "tolperisone")] == ("warning", "warning")
+    assert cells[(OTHER, "diazepam")] == ("reported", "reported")  # an effect no row names is kept, under Other
+    assert OTHER in rows and rows[-1] == OTHER
+    assert "Headache" not in rows  # a row no drug has a statement for is left out
+    assert no_data == ["lanperisone"]
+    assert not any(d == "lanperisone" for _, d in cells)
+    assert ("Drowsiness, sleepiness", "tolperisone") not in cells  # not stated stays empty, never "0" or "reported"
+
+
+def test_a_negative_finding_is_shown_as_not_seen():
+    from relaxbook.safety import adverse_effect_matrix
+
+    ae = _ae(("tolperisone", "no sedation on psychomotor tests", "NA", "randomised trial"))
+    _, _, cells, no_data = adverse_effect_matrix(ae, _drugs())
+    assert cells == {("Drowsiness, sleepiness", "tolperisone"): ("not seen", "not seen")}
+    assert no_data == []
+
+
+def test_adverse_effects_figure_draws_every_statement_of_the_real_data(drawn):
+    from relaxbook import safety
+    from relaxbook.data import datapkg
+
+    ae, drugs = datapkg.load("adverse_effects"), datapkg.load("drugs")
+    rows, columns, cells, no_data = safety.adverse_effect_matrix(ae, drugs)
+    fig = safety.adverse_effects_figure()
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == columns
+    assert [" ".join(t.get_text().split()) for t in ax.get_yticklabels()] == rows
+    at = {(round(t.get_position()[0] - 0.5), round(t.get_position()[1] - 0.5)): t.get_text() for t in ax.texts}
+    for (row, drug), (_, text) in cells.items():
+        assert at[(columns.index(drug), rows.index(row))] == text
+    for i, _row in enumerate(rows):  # every other cell: not stated, or the column's "no data" note
+        for j, drug in enumerate(columns):
+            if (rows[i], drug) not in cells and drug not in no_data:
+                assert at[(j, i)] == safety.NOT_STATED
+    assert texts(fig).count("no human data found") == len(no_data)
+    for _, r in ae.iterrows():  # every statement reaches its drug's column (or its no-data note)
+        if r["drug_id"] in no_data:
+            continue
+        assert any(d == r["drug_id"] for (_, d) in cells), r["effect"]
+        if "boxed warning" in str(r["context"]).lower():
+            assert any(k == "boxed" for (_, d), (k, _) in cells.items() if d == r["drug_id"])
+        elif isinstance(r["frequency_text"], str) and r["frequency_text"] not in ("", "NA"):
+            assert any(r["frequency_text"].split(" (")[0] in t for t in texts(fig))
+    compared = drugs.loc[drugs["role_in_book"] == "compared drug", "drug_id"].tolist()
+    assert columns[: len(compared)] == compared
