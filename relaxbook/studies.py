@@ -167,49 +167,108 @@ def design_table(name: str = "tbl-design"):
     )
 
 
+# RoB 2 judgements: the fill of a cell (light, so the judgement written in it stays readable) and the word written.
 ROB_STYLE = {
-    "low": ("+", "#009E73"),
-    "some concerns": ("!", "#E69F00"),
-    "high": ("−", "#D55E00"),
-    "not assessable": ("?", "#BBBBBB"),
+    "low": ("#bfe6d3", "low"),
+    "some concerns": ("#fbe1a6", "some\nconcerns"),
+    "high": ("#f4b48f", "high"),
+    "not assessable": ("#ececec", "not\nassessable"),
 }
 
 
+def rob_domain_name(domain: str) -> str:
+    """A RoB 2 domain of the data in words: "D1 randomisation process" -> "Randomisation process"."""
+    import re
+
+    words = re.sub(r"^D\d+\s+", "", str(domain).strip())
+    return words[:1].upper() + words[1:]
+
+
+def short_label(label: str) -> str:
+    """A study as "First author year" from its label in studies.csv ("Roussan et al. 1985 (as the guide names it)" ->
+    "Roussan 1985"; "Garg and Yadav (year not shown)" -> "Garg, year NA"). A label that names no author keeps its
+    words up to the first comma or parenthesis, with the year ("Baclofen vs diazepam trial, 1974" -> "Baclofen vs
+    diazepam trial 1974")."""
+    import re
+
+    text = str(label)
+    year = re.search(r"\b(1[89]\d\d|20\d\d)\b", text)
+    when = year.group(1) if year else "year NA"
+    author = re.match(
+        r"((?:(?:van|von|de|der|den|da) )*[A-Z][\w'\-]+)(?: et al\.?| and [A-Z][\w'\-]+)(?=[\s(,]|$)", text
+    )
+    if author:
+        return f"{author.group(1)} {when}" if year else f"{author.group(1)}, {when}"
+    head = re.split(r"[,(]", text, maxsplit=1)[0].strip()
+    head = re.sub(r"\s*\b(1[89]\d\d|20\d\d)\b\s*$", "", head)
+    return f"{head} {when}" if year else f"{head}, {when}"
+
+
+def short_labels(labels) -> list[str]:
+    """:func:`short_label` of each label, made unique in order ("Friedman 2017a", "Friedman 2017b")."""
+    from collections import Counter
+
+    shorts = [short_label(x) for x in labels]
+    counts, seen = Counter(shorts), Counter()
+    out = []
+    for s in shorts:
+        if counts[s] > 1:
+            out.append(f"{s}{'abcdefghijklmnopqrstuvwxyz'[seen[s]]}")
+            seen[s] += 1
+        else:
+            out.append(s)
+    return out
+
+
 def rob_figure():
-    """Traffic-light plot of RoB 2 judgements: symbol and colour per cell, study x domain."""
+    """Risk of bias per study (rows, "First author year") and RoB 2 domain (columns, in words): each cell coloured and
+    with its judgement written in it."""
     figures.use_style()
+    import textwrap
+
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
     rob = datapkg.load("risk_of_bias")
     labels = datapkg.load("studies").set_index("study_id")["label"]
     studies = list(dict.fromkeys(rob["study_id"]))
     domains = list(dict.fromkeys(rob["domain"]))
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(studies) + 1.6))
     judged: dict[tuple, str] = {}
     for row in rob.itertuples(index=False):
         judged.setdefault((row.study_id, row.domain), row.judgement)  # the first judgement of a cell, as listed
-    cells: dict[str, list[tuple[int, int]]] = {}  # colour -> the cells drawn in it: one scatter per colour
+    fig, ax = plt.subplots(figsize=(1.7 + 1.05 * len(domains), 0.42 * len(studies) + 1.3))
     for i, s in enumerate(studies):
         for j, d in enumerate(domains):
-            sym, colour = ROB_STYLE[judged[(s, d)]]
-            cells.setdefault(colour, []).append((j, i))
-            ax.text(j, i, sym, ha="center", va="center", fontsize=11, fontweight="bold", color="#111111")
-    for colour, xy in cells.items():
-        ax.scatter(*zip(*xy, strict=True), s=330, color=colour, edgecolors="#333333", linewidths=0.6)
-    ax.set_xticks(range(len(domains)), [d.split(" ", 1)[0] if d != "overall" else "Overall" for d in domains])
-    ax.set_yticks(range(len(studies)), [labels[s] for s in studies])
-    ax.invert_yaxis()
-    ax.set_xlim(-0.6, len(domains) - 0.4)
+            judgement = judged[(s, d)]
+            fill, word = ROB_STYLE[judgement]
+            overall = d == "overall"
+            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=fill, edgecolor="white", lw=1.5))
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                word,
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                linespacing=0.95,
+                color="#1a1a1a",
+                fontweight="bold" if judgement == "high" or overall else "normal",
+            )
+    if "overall" in domains:
+        ax.axvline(domains.index("overall"), color="#1a1a1a", lw=1.2)
+    ax.set_xlim(0, len(domains))
+    ax.set_ylim(len(studies), 0)
+    names = [textwrap.fill(rob_domain_name(d), 13, break_on_hyphens=False) for d in domains]
+    ax.set_xticks([j + 0.5 for j in range(len(domains))], names, fontsize=9)
+    ax.xaxis.tick_top()
+    ax.set_yticks(
+        [i + 0.5 for i in range(len(studies))],
+        [textwrap.fill(x, 26) for x in short_labels(labels[s] for s in studies)],
+        fontsize=10,
+    )
+    ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.tick_params(length=0)
-    handles = [
-        plt.Line2D(
-            [], [], marker="o", linestyle="", markersize=11, color=c, markeredgecolor="#333333", label=f"{sym}  {j}"
-        )
-        for j, (sym, c) in ROB_STYLE.items()
-    ]
-    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=4, fontsize=9)
     return figures.png(fig)
 
 

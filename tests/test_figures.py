@@ -156,3 +156,62 @@ def test_adverse_effects_figure_draws_every_statement_of_the_real_data(drawn):
             assert any(r["frequency_text"].split(" (")[0] in t for t in texts(fig))
     compared = drugs.loc[drugs["role_in_book"] == "compared drug", "drug_id"].tolist()
     assert columns[: len(compared)] == compared
+
+
+# --- 3. risk of bias ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "short"),
+    [
+        ("Roussan et al. 1985 (as the guide names it)", "Roussan 1985"),
+        ("Cabitza and Randelli 2008", "Cabitza 2008"),
+        ("Garg and Yadav (year not shown)", "Garg, year NA"),
+        ("Otero-Romero et al. 2016 (review and consensus)", "Otero-Romero 2016"),
+        ("van Tulder et al. 2003 (Cochrane review)", "van Tulder 2003"),
+        ("Baclofen vs diazepam trial, 1974 (title only)", "Baclofen vs diazepam trial 1974"),
+        ("Eperisone vs baclofen trial, Adv Ther 2009 (authors not shown)", "Eperisone vs baclofen trial 2009"),
+    ],
+)
+def test_study_labels_read_first_author_year(label, short):
+    from relaxbook.studies import short_label
+
+    assert short_label(label) == short
+
+
+def test_study_labels_stay_unique():
+    from relaxbook.studies import short_labels
+
+    labels = ["Rossi et al. 2012", "Rossi et al. 2012 (extension)", "Rao et al. 2012"]
+    assert short_labels(labels) == ["Rossi 2012a", "Rossi 2012b", "Rao 2012"]
+
+
+def test_rob_domains_are_named_in_words():
+    from relaxbook.studies import rob_domain_name
+
+    assert rob_domain_name("D1 randomisation process") == "Randomisation process"
+    assert rob_domain_name("D5 selection of the reported result") == "Selection of the reported result"
+    assert rob_domain_name("overall") == "Overall"
+
+
+def test_rob_figure_writes_each_judgement_in_its_cell(drawn):
+    from relaxbook import studies
+    from relaxbook.data import datapkg
+
+    rob = datapkg.load("risk_of_bias")
+    labels = datapkg.load("studies").set_index("study_id")["label"]
+    fig = studies.rob_figure()
+    ax = fig.axes[0]
+    heads = [" ".join(t.get_text().split()) for t in ax.get_xticklabels()]
+    assert heads == [studies.rob_domain_name(d) for d in dict.fromkeys(rob["domain"])]
+    assert not any(re.match(r"D\d", h) for h in heads)  # words, not codes
+    rows = [" ".join(t.get_text().split()) for t in ax.get_yticklabels()]
+    ids = list(dict.fromkeys(rob["study_id"]))
+    assert rows == studies.short_labels(labels[s] for s in ids)
+    assert not set(rows) & set(ids)  # no internal ids reach the reader
+    assert len(set(rows)) == len(rows)
+    at = {(round(t.get_position()[0] - 0.5), round(t.get_position()[1] - 0.5)): t.get_text() for t in ax.texts}
+    domains = list(dict.fromkeys(rob["domain"]))
+    for row in rob.drop_duplicates(["study_id", "domain"]).itertuples(index=False):
+        written = " ".join(at[(domains.index(row.domain), ids.index(row.study_id))].split())
+        assert written == row.judgement
