@@ -123,6 +123,37 @@ def expected_effect_numbers() -> dict:
     return out
 
 
+def expected_head_to_head_numbers() -> dict:
+    """csv-only recomputation of effects.head_to_head_numbers() (baclofen vs diazepam)."""
+    pair = {
+        s["study_id"]
+        for s in rows("studies")
+        if sorted(d.strip() for d in s["comparison"].split(" vs ")) == ["baclofen", "diazepam"]
+        and s["inclusion"] == "included"
+    }
+    results = [f for f in rows("findings") if f["study_id"] in pair]
+    stats = rows("outcome_stats")
+
+    def complete(arm):
+        if arm["measure"] == "events":
+            return "NA" not in (arm["events"], arm["n"])
+        return "NA" not in (arm["mean"], arm["dispersion"], arm["n"]) and arm["dispersion_type"] in ("SD", "SE")
+
+    with_ci = 0
+    for f in results:
+        arms = [a for a in stats if a["study_id"] == f["study_id"] and a["scale_id"] == f["scale_id"] != "NA"]
+        by_key = {}
+        for a in arms:
+            by_key.setdefault((a["outcome"], a["timepoint"]), []).append(a)
+        with_ci += any(len(g) == 2 and all(complete(a) for a in g) for g in by_key.values())
+    return {
+        "h2h_studies": len(pair),
+        "h2h_results": len(results),
+        "h2h_with_direction": sum(f["favours"] != "NA" for f in results),
+        "h2h_with_ci": with_ci,
+    }
+
+
 def participants(study_ids: list[str], drugs: list[str]) -> list[int | None]:
     """Participants per study in a comparison: n_total for a crossover study or when every arm is of a compared
     drug; else the sum of the compared arms' n (None when unknown)."""

@@ -9,7 +9,8 @@ import re
 import pytest
 from matplotlib.colors import to_hex
 
-from conftest import ROOT
+from conftest import ROOT, rewrite
+from recompute import rows as rows_of
 
 
 @pytest.fixture
@@ -215,3 +216,79 @@ def test_rob_figure_writes_each_judgement_in_its_cell(drawn):
     for row in rob.drop_duplicates(["study_id", "domain"]).itertuples(index=False):
         written = " ".join(at[(domains.index(row.domain), ids.index(row.study_id))].split())
         assert written == row.judgement
+
+
+# --- 4. baclofen vs diazepam ------------------------------------------------------------------------------------------
+
+
+def test_head_to_head_figure_marks_each_result_in_its_direction_column(drawn):
+    from matplotlib.lines import Line2D
+
+    from relaxbook import effects
+
+    h = effects.head_to_head()
+    studies = {s["study_id"]: s for s in rows_of("studies")}
+    pair = [
+        sid
+        for sid, s in studies.items()
+        if s["comparison"] in ("baclofen vs diazepam", "diazepam vs baclofen") and s["inclusion"] == "included"
+    ]
+    assert sorted(h["study_id"].unique()) == sorted(pair)
+    findings = [f for f in rows_of("findings") if f["study_id"] in pair]
+    reported = h[h["outcome"] != "no result in the records checked"]
+    assert sorted(reported["outcome"]) == sorted(f["outcome"] for f in findings)
+    for f in findings:  # the direction as findings.csv says it, NA kept as NA
+        row = reported[(reported["study_id"] == f["study_id"]) & (reported["outcome"] == f["outcome"])].iloc[0]
+        want = {"NA": "NA", "neither": "no difference"}.get(f["favours"], f"favours {f['favours']}")
+        assert row["direction"] == want
+    for sid in set(pair) - {f["study_id"] for f in findings}:  # a trial with no result is shown, as NA
+        assert h.loc[h["study_id"] == sid, "direction"].tolist() == ["NA"]
+
+    fig = effects.head_to_head_figure()
+    ax = fig.axes[0]
+    heads = {" ".join(t.get_text().split()): t.get_position()[0] for t in ax.texts if t.get_position()[1] < 0}
+    big = sorted((m.get_ydata()[0], m.get_xdata()[0]) for m in ax.findobj(Line2D) if m.get_markersize() > 10)
+    shown = [d for d in h["direction"] if d != "NA"]
+    assert len(big) == len(shown)
+    marks = [x for _, x in big]
+    assert [heads[d] for d in shown] == marks  # rows in order, each dot under its direction's heading
+    na = [t for t in ax.texts if t.get_text() == "NA" and t.get_position()[0] == heads["not reported"]]
+    assert len(na) == (h["direction"] == "NA").sum()
+    written = texts(fig)
+    for size in h["size"]:
+        assert size in written
+    assert not set(pair) & {w for t in written for w in t.split()}  # no study ids reach the reader
+
+
+def test_head_to_head_gives_an_effect_size_with_ci_when_the_data_allow_and_orients_it(data):
+    import math
+
+    from relaxbook import effects
+
+    def with_sd(rows):
+        for r in rows:
+            if r["stat_id"] in ("s001", "s002"):
+                r["dispersion"], r["dispersion_type"] = "0.5", "SD"
+        return rows
+
+    rewrite(data / "outcome_stats.csv", with_sd)
+    md = 1.43 - 0.87
+    half = 1.959964 * math.sqrt(0.5**2 / 30 + 0.5**2 / 30)
+    tone = effects.head_to_head().query("study_id == 'thiyagarajan2024'").iloc[0]
+    assert tone["with_ci"]
+    assert f"hip flexors MD {md:.2f} ({md - half:.2f} to {md + half:.2f})" in tone["size"]
+    assert "hip adductors 1.3 vs 0.87 (no CI: no dispersion reported)" in tone["size"]  # the others keep theirs
+
+    def reverse(rows):  # the same trial, recorded as "diazepam vs baclofen": arm a is then diazepam
+        for r in rows:
+            if r["study_id"] == "thiyagarajan2024":
+                r["comparison"] = "diazepam vs baclofen"
+        return rows
+
+    rewrite(data / "studies.csv", reverse)
+    from relaxbook.data import datapkg
+
+    datapkg._loaded.clear()
+    tone = effects.head_to_head().query("study_id == 'thiyagarajan2024'").iloc[0]
+    assert f"hip flexors MD {-md:.2f} ({-md - half:.2f} to {-md + half:.2f})" in tone["size"]  # baclofen first
+    assert "hip adductors 0.87 vs 1.3" in tone["size"]

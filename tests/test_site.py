@@ -15,6 +15,7 @@ from recompute import (
     expected_comparison_numbers,
     expected_conclusion_numbers,
     expected_effect_numbers,
+    expected_head_to_head_numbers,
     expected_methods_numbers,
     expected_profile_numbers,
 )
@@ -191,6 +192,7 @@ def expected_numbers() -> dict[str, object]:
         **audit_expected(claims, studies, refs),
         **expected_profile_numbers(),
         **expected_effect_numbers(),
+        **expected_head_to_head_numbers(),
         **expected_comparison_numbers(),
         **expected_conclusion_numbers(),
         **expected_methods_numbers(),
