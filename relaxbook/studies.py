@@ -206,8 +206,6 @@ def short_label(label: str) -> str:
 
 def short_labels(labels) -> list[str]:
     """:func:`short_label` of each label, made unique in order ("Friedman 2017a", "Friedman 2017b")."""
-    from collections import Counter
-
     shorts = [short_label(x) for x in labels]
     counts, seen = Counter(shorts), Counter()
     out = []
@@ -289,43 +287,60 @@ def flow_counts() -> dict[str, int]:
         "flow_partly": int(status.get("partly verified", 0)),
         "flow_not_found": int(status.get("not found", 0)),
         "flow_added": len(added),
+        "flow_from_guide": len(studies) - len(added),
+        "flow_considered": len(studies),
         "flow_included": int((studies["inclusion"] == "included").sum()),
         "flow_excluded": int((studies["inclusion"] == "excluded").sum()),
     }
 
 
-def source_flow_figure():
-    """PRISMA-like flow: references in the source -> works identified -> checked -> studies included/excluded."""
+def source_flow():
+    """The source flow as boxes and how they add up: ``(boxes, splits, merges, links)``. ``boxes``: id -> (label,
+    count, kind); ``splits``: (box, [boxes it splits into]), each box the sum of its parts; ``merges``: (box, [boxes
+    that flow into it]), each box the sum of its inputs; ``links``: (from, to, label), a relation that is no sum (the
+    works the guide cites lead to some of the studies). Every count comes from the data (:func:`flow_counts`)."""
+    from relaxbook.data.status import ICONS, STATUSES
+
     c = flow_counts()
+    refs = datapkg.load("guide_references")
+    works = refs.drop_duplicates("source_key")
+    statuses = Counter(works.loc[works["identifies_work"] != "no", "status"])
+    boxes = {
+        "refs": ("References in the source guide", c["flow_refs"], "step"),
+        "dup": ("Same work cited twice", c["flow_duplicates"], "excluded"),
+        "nowork": ("Site names identifying no work", c["flow_no_work"], "excluded"),
+        "works": ("Distinct works identified", c["flow_works"], "step"),
+        "from_guide": ("Studies the guide's references lead to", c["flow_from_guide"], "step"),
+        "added": ("Studies added by this book", c["flow_added"], "step"),
+        "considered": ("Studies considered", c["flow_considered"], "step"),
+        "inc": ("Studies included as evidence", c["flow_included"], "effect"),
+        "exc": ("Studies excluded", c["flow_excluded"], "excluded"),
+    }
+    checked = []
+    for status in [*STATUSES, *sorted(set(statuses) - set(STATUSES))]:  # every status present: the split adds up
+        if statuses.get(status):
+            mark = f"{ICONS[status]} " if status in ICONS else ""
+            boxes[f"status {status}"] = (f"Checked: {mark}{status}", statuses[status], "process")
+            checked.append(f"status {status}")
+    splits = [("refs", ["dup", "nowork", "works"]), ("works", checked), ("considered", ["inc", "exc"])]
+    merges = [("considered", ["from_guide", "added"])]
+    links = [("works", "from_guide", "some report studies")]
+    return boxes, splits, merges, links
+
+
+def source_flow_figure():
+    """PRISMA-like flow: references in the source -> works identified -> checked; studies from the guide and added by
+    this book -> considered -> included/excluded. Every box equals the sum of the boxes it splits into."""
+    boxes, splits, merges, links = source_flow()
     studies = datapkg.load("studies")
-    reasons = "\n".join(
-        f"{r['label']}: {short_reason(r['exclusion_reason'])}"
-        for _, r in studies[studies["inclusion"] == "excluded"].iterrows()
-    )
+    excluded = studies[studies["inclusion"] == "excluded"]
+    reasons = "".join(f"\n{r['label']}: {short_reason(r['exclusion_reason'])}" for _, r in excluded.iterrows())
     nodes = [
-        ("refs", f"References in the source guide\nn = {c['flow_refs']}", "step"),
-        ("dup", f"Same work cited twice\nn = {c['flow_duplicates']}", "excluded"),
-        ("nowork", f"Site names identifying no work\nn = {c['flow_no_work']}", "excluded"),
-        ("works", f"Distinct works identified\nn = {c['flow_works']}", "step"),
-        (
-            "checked",
-            f"Checked against primary records\nverified {c['flow_verified']} · partly {c['flow_partly']}"
-            f" · not found {c['flow_not_found']}",
-            "process",
-        ),
-        ("added", f"Studies added by this book\nn = {c['flow_added']}", "step"),
-        ("inc", f"Studies included as evidence\nn = {c['flow_included']}", "effect"),
-        ("exc", f"Studies excluded\nn = {c['flow_excluded']}\n{reasons}", "excluded"),
+        (key, f"{label}\nn = {n}" + (reasons if key == "exc" else ""), kind) for key, (label, n, kind) in boxes.items()
     ]
-    edges = [
-        ("refs", "dup", ""),
-        ("refs", "nowork", ""),
-        ("refs", "works", ""),
-        ("works", "checked", ""),
-        ("checked", "inc", ""),
-        ("added", "inc", ""),
-        ("checked", "exc", ""),
-    ]
+    edges = [(parent, child, "") for parent, children in splits for child in children]
+    edges += [(part, whole, "") for whole, parts in merges for part in parts]
+    edges += list(links)
     return figures.flow_diagram(nodes, edges)
 
 

@@ -292,3 +292,55 @@ def test_head_to_head_gives_an_effect_size_with_ci_when_the_data_allow_and_orien
     tone = effects.head_to_head().query("study_id == 'thiyagarajan2024'").iloc[0]
     assert f"hip flexors MD {-md:.2f} ({-md - half:.2f} to {-md + half:.2f})" in tone["size"]  # baclofen first
     assert "hip adductors 0.87 vs 1.3" in tone["size"]
+
+
+# --- 5. source flow, timeline, doses, structures ----------------------------------------------------------------------
+
+
+def _adds_up(boxes, splits, merges):
+    for parent, children in splits:
+        assert children, parent
+        assert boxes[parent][1] == sum(boxes[c][1] for c in children), (parent, children)
+    for whole, parts in merges:
+        assert boxes[whole][1] == sum(boxes[p][1] for p in parts), (whole, parts)
+
+
+def test_source_flow_adds_up_on_the_real_data():
+    from relaxbook import studies
+
+    boxes, splits, merges, links = studies.source_flow()
+    _adds_up(boxes, splits, merges)
+    assert {p for p, _ in splits} == {"refs", "works", "considered"}
+    for src, dst, label in links:  # a link that is no sum says so in words
+        assert label and src in boxes and dst in boxes
+
+
+def test_source_flow_adds_up_when_a_reference_has_a_status_today_s_data_lack(data):
+    from relaxbook import studies
+
+    def contradicted(rows):
+        first = next(r for r in rows if r["identifies_work"] == "yes" and r["source_key"] != rows[0]["source_key"])
+        for r in rows:
+            if r["source_key"] == first["source_key"]:
+                r["status"] = "contradicted"
+        return rows
+
+    rewrite(data / "guide_references.csv", contradicted)
+    boxes, splits, merges, _ = studies.source_flow()
+    _adds_up(boxes, splits, merges)
+    assert boxes["status contradicted"][1] >= 1
+
+
+def test_source_flow_figure_draws_every_box_and_every_split(monkeypatch):
+    from relaxbook import figures, studies
+
+    drawn = {}
+    monkeypatch.setattr(figures, "flow_diagram", lambda nodes, edges, *a, **k: drawn.update(nodes=nodes, edges=edges))
+    studies.source_flow_figure()
+    boxes, splits, merges, links = studies.source_flow()
+    labels = {key: text for key, text, _ in drawn["nodes"]}
+    for key, (label, n, _) in boxes.items():
+        assert labels[key].startswith(f"{label}\nn = {n}")
+    edges = {(a, b) for a, b, _ in drawn["edges"]}
+    assert {(p, c) for p, cs in splits for c in cs} <= edges
+    assert {(p, w) for w, ps in merges for p in ps} <= edges

@@ -227,6 +227,8 @@ def audit_expected(claims, studies, refs) -> dict[str, object]:
             "flow_partly": wstatus["partly verified"],
             "flow_not_found": wstatus["not found"],
             "flow_added": sum(s["guide_refs"] == "none" for s in studies),
+            "flow_from_guide": sum(s["guide_refs"] != "none" for s in studies),
+            "flow_considered": len(studies),
             "flow_included": sum(s["inclusion"] == "included" for s in studies),
             "flow_excluded": sum(s["inclusion"] == "excluded" for s in studies),
         }
