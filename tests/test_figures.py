@@ -344,3 +344,73 @@ def test_source_flow_figure_draws_every_box_and_every_split(monkeypatch):
     edges = {(a, b) for a, b, _ in drawn["edges"]}
     assert {(p, c) for p, cs in splits for c in cs} <= edges
     assert {(p, w) for w, ps in merges for p in ps} <= edges
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_timeline_labels_every_event_and_no_two_labels_overlap(drawn):
+    from relaxbook import profiles
+
+    events = [e for e in rows_of("regulatory_events") if e["year"] != "NA"]
+    fig = profiles.timeline_figure()
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if ": " in t.get_text()]
+    assert len(labels) == len(events)
+    for e in events:  # each event's date and kind are written, and its drug's band holds it
+        assert any(t.get_text().startswith(f"{e['date_text']}: {e['event_type']}") for t in labels), e
+    boxes = [t.get_window_extent() for t in labels]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not _overlap(a, b)
+    frame = fig.bbox
+    for b in boxes:  # inside the figure: nothing cut off on either side
+        assert frame.x0 <= b.x0 and b.x1 <= frame.x1
+
+
+def test_timeline_labels_stay_apart_when_events_crowd_one_year(drawn, data):
+    from relaxbook import profiles
+
+    def crowd(rows):
+        extra = dict(rows[0], event_id="x1", drug_id="baclofen", date_text="2002-05", year="2002", precision="month")
+        return rows + [extra, dict(extra, event_id="x2", date_text="2002-06")]
+
+    rewrite(data / "regulatory_events.csv", crowd)
+    fig = profiles.timeline_figure()
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in fig.axes[0].texts if ": " in t.get_text()]
+    assert len(boxes) == len([e for e in rows_of("regulatory_events") if e["year"] != "NA"]) + 2
+    assert not any(_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def test_dose_chart_labels_its_marks_directly_and_needs_no_legend(drawn):
+    from relaxbook import profiles
+
+    fig = profiles.dose_figure()
+    ax = fig.axes[0]
+    assert ax.get_legend() is None
+    written = [t.get_text() for t in ax.texts]
+    groups = profiles.dose_groups()
+    assert len(ax.collections) == len(groups)  # one mark (a pair of end points) per drug and kind of dose
+    for _, g in groups.iterrows():
+        assert any(t.endswith(f"mg: {g['flag']}") and t.startswith(f"{g['arms']} arm") for t in written), g
+    lab = profiles.label_ranges()
+    for _, r in lab[lab["usual_low"].notna()].iterrows():
+        assert any(t.startswith("label: usual ") and f"{r['usual_high']:g}" in t for t in written)
+    assert sum(t == "no labelled dose (NA)" for t in written) == int(lab["usual_low"].isna().sum())
+
+
+def test_structures_are_drawn_two_to_a_row_and_large():
+    import io
+
+    from PIL import Image
+
+    from relaxbook import profiles
+
+    img = Image.open(io.BytesIO(profiles.structure_figure().data))
+    n = len(profiles.identity())
+    per_row = 2
+    cell_w, cell_h = img.width / per_row, img.height / -(-n // per_row)
+    assert cell_w >= 400 and cell_h >= 300  # each drawing at least 400 px wide: ~160 px on a 390 px screen
