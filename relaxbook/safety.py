@@ -30,7 +30,7 @@ EFFECT_GROUPS = [
     ("Drowsiness, sleepiness", ("drowsiness", "sleepiness", "somnolence", "daytime sedation", "no sedation")),
     ("Withdrawal reactions on stopping abruptly", ("withdrawal", "abrupt stop")),
     ("Abuse, addiction, dependence", ("abuse", "addiction", "dependence")),
-    ("Deep sedation, breathing depression with opioids", ("with opioids", "respiratory depression")),
+    ("Breathing depression with opioids", ("with opioids", "respiratory depression")),
     ("Allergic and severe skin reactions", ("hypersensitivity", "anaphylaxis", "stevens-johnson", "epidermal")),
     ("Weakness, light-headedness", ("asthenia", "weakness", "light-headedness")),
     ("Headache", ("headache",)),
@@ -68,9 +68,10 @@ def _cell_entry(row) -> tuple[str, str]:
     if str(row["effect"]).lower().startswith("no "):
         return "not seen", "not seen"
     if "boxed warning" in context:  # the route it is limited to, when the source names one
-        return "boxed", "boxed\nwarning" + ("\n(intrathecal)" if "intrathecal" in context else "")
+        return "boxed", "boxed\nwarning" + ("\nintrathecal" if "intrathecal" in context else "")
     if not _is_na(row["frequency_text"]):
-        return "frequency", str(row["frequency_text"]).replace(" (", "\n(")
+        text = str(row["frequency_text"])  # "7.1% (placebo 3.8%)" -> two short lines, narrow enough for a phone
+        return "frequency", text.replace(" (", "\n").rstrip(")") if text.endswith(")") else text
     if "warning" in context:
         return "warning", "warning"
     return "reported", "reported"
@@ -120,7 +121,7 @@ def adverse_effects_figure():
     from matplotlib.patches import Rectangle
 
     rows, columns, cells, no_data = adverse_effect_matrix(datapkg.load("adverse_effects"), datapkg.load("drugs"))
-    fig, ax = plt.subplots(figsize=(2.1 + 1.15 * len(columns), 0.72 * len(rows) + 1.6))
+    fig, ax = plt.subplots(figsize=(1.7 + 1.0 * len(columns), 0.72 * len(rows) + 1.6))
     for i, row in enumerate(rows):
         for j, drug in enumerate(columns):
             kind, text = cells.get((row, drug), (None, NOT_STATED))
@@ -133,7 +134,7 @@ def adverse_effects_figure():
                 text,
                 ha="center",
                 va="center",
-                fontsize=(11 if kind == "boxed" else 11.5) if kind else 13,
+                fontsize=(10.5 if kind == "boxed" else 11.5) if kind else 13,
                 color="white" if kind == "boxed" else ("#1a1a1a" if kind else "#8a8a8a"),
                 fontweight="bold" if kind == "boxed" else "normal",
                 linespacing=1.05,
@@ -146,7 +147,7 @@ def adverse_effects_figure():
     ax.set_ylim(len(rows), 0)
     ax.set_xticks([j + 0.5 for j in range(len(columns))], columns, fontsize=12)
     ax.xaxis.tick_top()
-    wrapped = [textwrap.fill(r, 22, break_on_hyphens=False) for r in rows]
+    wrapped = [textwrap.fill(r, 18, break_on_hyphens=False) for r in rows]
     ax.set_yticks([i + 0.5 for i in range(len(rows))], wrapped, fontsize=12)
     ax.tick_params(length=0)
     for spine in ax.spines.values():

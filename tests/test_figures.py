@@ -154,7 +154,7 @@ def test_adverse_effects_figure_draws_every_statement_of_the_real_data(drawn):
         if "boxed warning" in str(r["context"]).lower():
             assert any(k == "boxed" for (_, d), (k, _) in cells.items() if d == r["drug_id"])
         elif isinstance(r["frequency_text"], str) and r["frequency_text"] not in ("", "NA"):
-            assert any(r["frequency_text"].split(" (")[0] in t for t in texts(fig))
+            assert any(t.startswith(r["frequency_text"].split(" (")[0]) for t in texts(fig))
     compared = drugs.loc[drugs["role_in_book"] == "compared drug", "drug_id"].tolist()
     assert columns[: len(compared)] == compared
 
