@@ -309,9 +309,9 @@ def source_flow():
         "refs": ("References in the source guide", c["flow_refs"], "step"),
         "dup": ("Same work cited twice", c["flow_duplicates"], "excluded"),
         "nowork": ("Site names identifying no work", c["flow_no_work"], "excluded"),
-        "works": ("Distinct works identified", c["flow_works"], "step"),
-        "from_guide": ("Studies the guide's references lead to", c["flow_from_guide"], "step"),
-        "added": ("Studies added by this book", c["flow_added"], "step"),
+        "works": ("Distinct works identified,\nchecked against primary records", c["flow_works"], "step"),
+        "from_guide": ("Studies the guide's\nreferences lead to", c["flow_from_guide"], "step"),
+        "added": ("Studies added\nby this book", c["flow_added"], "step"),
         "considered": ("Studies considered", c["flow_considered"], "step"),
         "inc": ("Studies included as evidence", c["flow_included"], "effect"),
         "exc": ("Studies excluded", c["flow_excluded"], "excluded"),
@@ -320,7 +320,7 @@ def source_flow():
     for status in [*STATUSES, *sorted(set(statuses) - set(STATUSES))]:  # every status present: the split adds up
         if statuses.get(status):
             mark = f"{ICONS[status]} " if status in ICONS else ""
-            boxes[f"status {status}"] = (f"Checked: {mark}{status}", statuses[status], "process")
+            boxes[f"status {status}"] = (f"{mark}{status}", statuses[status], "process")
             checked.append(f"status {status}")
     splits = [("refs", ["dup", "nowork", "works"]), ("works", checked), ("considered", ["inc", "exc"])]
     merges = [("considered", ["from_guide", "added"])]
