@@ -527,22 +527,23 @@ def head_to_head_figure(first: str = "baclofen", second: str = "diazepam"):
 
     h = head_to_head(first, second)
     slots = [f"favours {second}", "no difference", f"favours {first}", "NA"]
-    slot_x = {s: 3.35 + 1.0 * i for i, s in enumerate(slots)}
+    slot_x = {s: 2.4 + 0.86 * i for i, s in enumerate(slots)}
     heads = [f"favours\n{second}", "no\ndifference", f"favours\n{first}", "not\nreported"]
-    left = [f"{r['study']}\n{textwrap.fill(r['outcome'], 30)}" for _, r in h.iterrows()]
-    heights = [max(t.count("\n"), r.count("\n")) + 1.6 for t, r in zip(left, h["size"], strict=True)]
+    left = [f"{r['study']}\n{textwrap.fill(r['outcome'], 22)}" for _, r in h.iterrows()]
+    sizes = ["\n".join(textwrap.fill(line, 34) for line in str(t).split("\n")) for t in h["size"]]
+    heights = [max(t.count("\n"), r.count("\n")) + 1.6 for t, r in zip(left, sizes, strict=True)]
     total = sum(heights) or 1
-    fig, ax = plt.subplots(figsize=(9.6, 0.19 * total + 1.1))
-    ax.set_xlim(0, 9.6)
+    fig, ax = plt.subplots(figsize=(7.6, 0.19 * total + 1.1))
+    ax.set_xlim(0, 7.6)
     ax.set_ylim(total, -2.6)
     ax.axis("off")
     for slot, head in zip(slots, heads, strict=True):
-        ax.text(slot_x[slot], -0.4, head, ha="center", va="bottom", fontsize=9, fontweight="bold")
+        ax.text(slot_x[slot], -0.4, head, ha="center", va="bottom", fontsize=8.5, fontweight="bold")
     ax.text(
-        7.0, -0.4, f"size as reported\n({first} vs {second})", ha="left", va="bottom", fontsize=9.5, fontweight="bold"
+        5.5, -0.4, f"size as reported\n({first} vs {second})", ha="left", va="bottom", fontsize=9.5, fontweight="bold"
     )
     y = 0.0
-    for (_, r), text, height in zip(h.iterrows(), left, heights, strict=True):
+    for (_, r), text, size, height in zip(h.iterrows(), left, sizes, heights, strict=True):
         ax.axhline(y, color="#cccccc", lw=0.8)
         middle = y + height / 2
         ax.text(0.05, middle, text, ha="left", va="center", fontsize=9.5, linespacing=1.25)
@@ -555,7 +556,7 @@ def head_to_head_figure(first: str = "baclofen", second: str = "diazepam"):
             )
         else:
             ax.plot(slot_x[slot], middle, marker="o", markersize=13, color=figures.PALETTE[0], zorder=2)
-        ax.text(7.0, middle, r["size"], ha="left", va="center", fontsize=8.5, linespacing=1.25)
+        ax.text(5.5, middle, size, ha="left", va="center", fontsize=8.5, linespacing=1.25)
         y += height
     ax.axhline(y, color="#cccccc", lw=0.8)
     return figures.png(fig)
