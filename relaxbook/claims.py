@@ -6,7 +6,7 @@ from collections import Counter
 
 from relaxbook import figures, render
 from relaxbook.data import datapkg
-from relaxbook.data.status import FINDING_ICONS, ICONS, STATUSES, claim_number
+from relaxbook.data.status import FINDING_ICONS, ICONS, STATUS_COLOURS, STATUSES, claim_number, label
 from relaxbook.studies import flow_counts
 
 
@@ -112,24 +112,35 @@ def elements_table(claims, name: str):
 
 
 def claim_status_figure():
-    """Stacked bars: claims of the guide by verification status per chapter."""
+    """Stacked bars: claims of the guide by verification status per chapter, in the badges' colours
+    (``STATUS_COLOURS``), each segment labelled with the status icon and its count (never colour alone)."""
     figures.use_style()
     import matplotlib.pyplot as plt
 
     claims = frame()
     chapters = list(dict.fromkeys(claims["chapter"]))
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(chapters) + 1.2))
     left = [0] * len(chapters)
-    hatches = ["", "..", "xx", "//", "--"]
-    for status, colour, hatch in zip(STATUSES, figures.PALETTE[: len(STATUSES)], hatches, strict=True):
+    for status in STATUSES:
         vals = [int(((claims["chapter"] == c) & (claims["status"] == status)).sum()) for c in chapters]
-        ax.barh(
-            chapters, vals, left=left, color=colour, hatch=hatch, edgecolor="white", label=f"{ICONS[status]} {status}"
-        )
+        colour = STATUS_COLOURS[status]["text"]
+        bars = ax.barh(chapters, vals, left=left, color=colour, edgecolor="white", label=label(status))
+        for bar, n in zip(bars, vals, strict=True):
+            if n:
+                ax.text(
+                    bar.get_x() + bar.get_width() / 2,
+                    bar.get_y() + bar.get_height() / 2,
+                    f"{ICONS[status]}{n}",
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=9,
+                    fontweight="bold",
+                )
         left = [a + b for a, b in zip(left, vals, strict=True)]
     ax.set_xlabel("statements of the source guide")
     ax.invert_yaxis()
-    ax.legend(frameon=False, fontsize=9, loc="center left", bbox_to_anchor=(1, 0.5))
+    ax.legend(frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
     return figures.svg(fig, status_counts(claims, chapters))
 
 

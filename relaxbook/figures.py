@@ -85,12 +85,17 @@ def svg(fig, rows) -> Figure:
     return Figure(buf.getvalue(), rows)
 
 
-def molecule_grid(mols, legends, rows, per_row: int = 5, size: tuple[int, int] = (260, 220)) -> Figure:
-    """RDKit structures in a grid, one legend under each, as an SVG whose labels are text (not glyph outlines)."""
+def molecule_grid(
+    mols, legends, rows, per_row: int = 5, size: tuple[int, int] = (260, 220), options: dict | None = None
+) -> Figure:
+    """RDKit structures in a grid, one legend under each, as an SVG whose labels are text (not glyph outlines).
+    ``options``: RDKit ``MolDrawOptions`` to set by name (e.g. ``{"legendFontSize": 30}``)."""
     from rdkit.Chem.Draw import rdMolDraw2D
 
     lines = -(-len(mols) // per_row)
     drawer = rdMolDraw2D.MolDraw2DSVG(size[0] * min(per_row, len(mols)), size[1] * lines, size[0], size[1], True)
+    for name, value in (options or {}).items():
+        setattr(drawer.drawOptions(), name, value)
     drawer.DrawMolecules(list(mols), legends=list(legends))
     drawer.FinishDrawing()
     return Figure(drawer.GetDrawingText(), rows)

@@ -128,6 +128,37 @@ def expected_effect_numbers() -> dict:
     return out
 
 
+def expected_head_to_head_numbers() -> dict:
+    """csv-only recomputation of effects.head_to_head_numbers() (baclofen vs diazepam)."""
+    pair = {
+        s["study_id"]
+        for s in rows("studies")
+        if sorted(d.strip() for d in s["comparison"].split(" vs ")) == ["baclofen", "diazepam"]
+        and s["inclusion"] == "included"
+    }
+    results = [f for f in rows("findings") if f["study_id"] in pair]
+    stats = rows("outcome_stats")
+
+    def complete(arm):
+        if arm["measure"] == "events":
+            return "NA" not in (arm["events"], arm["n"])
+        return "NA" not in (arm["mean"], arm["dispersion"], arm["n"]) and arm["dispersion_type"] in ("SD", "SE")
+
+    with_ci = 0
+    for f in results:
+        arms = [a for a in stats if a["study_id"] == f["study_id"] and a["scale_id"] == f["scale_id"] != "NA"]
+        by_key = {}
+        for a in arms:
+            by_key.setdefault((a["outcome"], a["timepoint"]), []).append(a)
+        with_ci += any(len(g) == 2 and all(complete(a) for a in g) for g in by_key.values())
+    return {
+        "h2h_studies": len(pair),
+        "h2h_results": len(results),
+        "h2h_with_direction": sum(f["favours"] != "NA" for f in results),
+        "h2h_with_ci": with_ci,
+    }
+
+
 def participants(study_ids: list[str], drugs: list[str]) -> list[int | None]:
     """Participants per study in a comparison: n_total for a crossover study or when every arm is of a compared
     drug; else the sum of the compared arms' n (None when unknown)."""
@@ -225,17 +256,89 @@ def expected_claim_status_rows() -> dict[tuple[str, str], int]:
     return {(ch, s): counts.get((ch, s), 0) for ch in chapters for s in statuses}
 
 
-def expected_adverse_effect_rows() -> list[tuple[str, int, int]]:
-    """(drug, statements with a known frequency, statements without), in drugs.csv order."""
-    ae = rows("adverse_effects")
+# The safety matrix's rows as a reader sees them, with the words of a statement that put it in each (written here
+# from the chart's specification, not imported: a change of the grouping in relaxbook must show up as a failure).
+MATRIX_ROWS = {
+    "Drowsiness, sleepiness": ["drowsiness", "sleepiness", "somnolence", "daytime sedation", "no sedation"],
+    "Withdrawal reactions on stopping abruptly": ["withdrawal", "abrupt stop"],
+    "Abuse, addiction, dependence": ["abuse", "addiction", "dependence"],
+    "Breathing depression with opioids": ["with opioids", "respiratory depression"],
+    "Allergic and severe skin reactions": ["hypersensitivity", "anaphylaxis", "stevens-johnson", "epidermal"],
+    "Weakness, light-headedness": ["asthenia", "weakness", "light-headedness"],
+    "Headache": ["headache"],
+    "Stomach pain, indigestion": ["dyspepsia", "epigastric"],
+}
+MATRIX_OTHER = "Other effects (see the table)"
+
+
+def _matrix_entry(r: dict) -> tuple[int, str, str]:
+    """(rank, kind, text) of one statement of adverse_effects.csv: the lower the rank, the more it says."""
+    context = r["context"].lower() if r["context"] not in ("", "NA") else ""
+    if r["effect"].lower().startswith("no "):
+        return 4, "not seen", "not seen"
+    if "boxed warning" in context:
+        return 0, "boxed", "boxed\nwarning" + ("\nintrathecal" if "intrathecal" in context else "")
+    if r["frequency_text"] not in ("", "NA"):
+        freq = r["frequency_text"]  # "7.1% (placebo 3.8%)" is written on two lines: "7.1%", "placebo 3.8%"
+        if freq.endswith(")"):
+            freq = freq[:-1].replace(" (", "\n")
+        return 1, "frequency", freq
+    if "warning" in context:
+        return 2, "warning", "warning"
+    return 3, "reported", "reported"
+
+
+def expected_adverse_effect_rows() -> list[tuple[str, str, str, str]]:
+    """(row, drug, kind, text) of every cell of the drug x warning matrix, row by row, drugs as columns (compared
+    drugs first, in drugs.csv order). A cell holds what its statements say most strongly (a boxed warning or a
+    frequency before a warning or "reported"; "not seen" besides), at most two lines; a cell no statement speaks to
+    is "not stated"; a drug whose only statement is that no human data were found says so in every row."""
+    drugs = rows("drugs")
+    columns = [d["drug_id"] for d in drugs if d["role_in_book"] == "compared drug"]
+    columns += [d["drug_id"] for d in drugs if d["drug_id"] not in columns]
+    found: dict[tuple[str, str], set] = {}
+    no_data = set()
+    for r in rows("adverse_effects"):
+        text = r["effect"].lower()
+        groups = [name for name, words in MATRIX_ROWS.items() if any(w in text for w in words)] or [MATRIX_OTHER]
+        if text.startswith("no ") and groups == [MATRIX_OTHER]:
+            no_data.add(r["drug_id"])
+            continue
+        for g in groups:
+            found.setdefault((g, r["drug_id"]), set()).add(_matrix_entry(r))
+    cells = {}
+    for key, entries in found.items():
+        ranked = sorted(entries, key=lambda e: e[0])
+        top = ranked[0][0]
+        kept = [e for e in ranked if (e[0] <= 1 if top <= 1 else e[0] == top) or e[1] == "not seen"]
+        cells[key] = (kept[0][1], "\n".join(e[2] for e in kept[:2]))
+    no_data -= {d for _, d in cells}
+    shown = [g for g in [*MATRIX_ROWS, MATRIX_OTHER] if any((g, d) in cells for d in columns)]
     return [
-        (
-            d["drug_id"],
-            sum(r["drug_id"] == d["drug_id"] and r["frequency_pct_max"] != "NA" for r in ae),
-            sum(r["drug_id"] == d["drug_id"] and r["frequency_pct_max"] == "NA" for r in ae),
-        )
-        for d in rows("drugs")
+        (g, d, *(("no data", "no human data found") if d in no_data else cells.get((g, d), ("not stated", "–"))))
+        for g in shown
+        for d in columns
     ]
+
+
+def expected_head_to_head_directions() -> list[tuple[str, str]]:
+    """(outcome, direction) of every result of an included baclofen-diazepam trial in findings.csv, as the
+    head-to-head figure shows it ("favours <drug>", "no difference", or NA), and one NA row per trial with none."""
+    pair = [
+        s["study_id"]
+        for s in rows("studies")
+        if sorted(d.strip() for d in s["comparison"].split(" vs ")) == ["baclofen", "diazepam"]
+        and s["inclusion"] == "included"
+    ]
+    findings = rows("findings")
+    out = []
+    for sid in pair:
+        own = [f for f in findings if f["study_id"] == sid]
+        out += [
+            (f["outcome"], {"NA": "NA", "neither": "no difference"}.get(f["favours"], f"favours {f['favours']}"))
+            for f in own
+        ] or [("no result in the records checked", "NA")]
+    return out
 
 
 def expected_forest_rows() -> list[tuple]:
@@ -267,6 +370,7 @@ def expected_forest_rows() -> list[tuple]:
                 math.exp(log_rr + Z * se),
             )
         )
+    return out
 
 
 CHAPTER_PREFIXES = {"mechanisms": "mech", "clinical": "clin", "protocols": "prot", "safety": "safe"}

@@ -15,7 +15,12 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import ROOT, open_page, toc_files
-from recompute import expected_adverse_effect_rows, expected_claim_status_rows, expected_forest_rows
+from recompute import (
+    expected_adverse_effect_rows,
+    expected_claim_status_rows,
+    expected_forest_rows,
+    expected_head_to_head_directions,
+)
 
 
 def bundle(figure) -> tuple[dict, dict]:
@@ -157,6 +162,7 @@ def test_every_figure_function_returns_a_figure_with_rows(undeclared):
         claims.claim_status_figure(),
         safety.adverse_effects_figure(),
         effects.forest_figure(),
+        effects.head_to_head_figure(),
         studies.rob_figure(),
         studies.workflow_figure(),
         studies.source_flow_figure(),
@@ -170,15 +176,15 @@ def test_every_figure_function_returns_a_figure_with_rows(undeclared):
         assert "<text" in figure.svg and len(parsed(payload(figure)["csv"])) >= 1
 
 
-# --- the three charts' rows: recomputed from data/, and what is drawn ---------------------------------------------
+# --- the charts' rows: recomputed from data/, and what is drawn ---------------------------------------------------
 
 
 def claim_status_counts(text: str) -> dict[tuple[str, str], int]:
     return {(r["chapter"], r["status"]): int(r["statements"]) for r in parsed(text)}
 
 
-def adverse_effect_counts(text: str) -> list[tuple[str, int, int]]:
-    return [(r["drug_id"], int(r["frequency_known"]), int(r["frequency_na"])) for r in parsed(text)]
+def matrix_cells(text: str) -> list[tuple[str, str, str, str]]:
+    return [(r["effect"], r["drug"], r["kind"], r["text"]) for r in parsed(text)]
 
 
 def forest_values(text: str) -> list[tuple]:
@@ -200,27 +206,63 @@ def claim_status_bars(csv_text: str) -> list[int]:
     return list(claim_status_counts(csv_text).values())
 
 
-def adverse_effect_bars(csv_text: str) -> list[int]:
-    return [k for _, k, _ in adverse_effect_counts(csv_text)] + [n for _, _, n in adverse_effect_counts(csv_text)]
+def test_claim_status_rows_are_the_recomputed_counts_and_the_bars_drawn(undeclared, captured):
+    from relaxbook import claims
 
-
-@pytest.mark.parametrize(
-    "module,function,counts,expected,bars",
-    [
-        ("claims", "claim_status_figure", claim_status_counts, expected_claim_status_rows, claim_status_bars),
-        ("safety", "adverse_effects_figure", adverse_effect_counts, expected_adverse_effect_rows, adverse_effect_bars),
-    ],
-)
-def test_bar_chart_rows_are_the_recomputed_counts_and_the_bars_drawn(
-    module, function, counts, expected, bars, undeclared, captured
-):
-    import importlib
-
-    text = payload(getattr(importlib.import_module(f"relaxbook.{module}"), function)())["csv"]
-    assert counts(text) == expected()
+    text = payload(claims.claim_status_figure())["csv"]
+    assert claim_status_counts(text) == expected_claim_status_rows()
     fig, _ = captured[0]
     widths = sorted(p.get_width() for p in fig.axes[0].patches)
-    assert widths == sorted(bars(text)), "the bars drawn are not the rows downloaded"
+    assert widths == sorted(claim_status_bars(text)), "the bars drawn are not the rows downloaded"
+
+
+def test_safety_matrix_rows_are_the_recomputed_cells_and_the_cells_drawn(undeclared, captured):
+    """The matrix's CSV is its cells (kind of effect x drug: what the sources say, recomputed from
+    data/adverse_effects.csv), and each cell's text is the one written in the figure at that place."""
+    from relaxbook import safety
+
+    cells = matrix_cells(payload(safety.adverse_effects_figure())["csv"])
+    assert cells == expected_adverse_effect_rows()
+    fig, _ = captured[0]
+    ax = fig.axes[0]
+    rows = [" ".join(t.get_text().split()) for t in ax.get_yticklabels()]
+    columns = [t.get_text() for t in ax.get_xticklabels()]
+    assert [(r, d) for r, d, *_ in cells] == [(r, d) for r in rows for d in columns], "a cell drawn is not a row"
+    at = {(round(t.get_position()[0] - 0.5), round(t.get_position()[1] - 0.5)): t.get_text() for t in ax.texts}
+    notes = [t.get_text() for t in ax.texts if t.get_rotation() == 90]
+    for row, drug, kind, text in cells:
+        if kind == "no data":  # one note over the column
+            assert text in notes
+        else:
+            assert at[(columns.index(drug), rows.index(row))] == text, (row, drug)
+
+
+def test_head_to_head_rows_are_the_recomputed_directions_and_the_rows_drawn(undeclared, captured):
+    from relaxbook import effects
+
+    got = parsed(payload(effects.head_to_head_figure())["csv"])
+    assert [(r["outcome"], r["direction"]) for r in got] == expected_head_to_head_directions()
+    fig, _ = captured[0]
+    written = [" ".join(t.get_text().split()) for t in fig.axes[0].texts]
+    for r in got:
+        assert any(w.startswith(r["study"] + " ") for w in written), r["study"]
+        assert r["size"] == "NA" or " ".join(r["size"].split()) in written
+
+
+def test_labelled_charts_publish_the_labels_they_write(undeclared, captured):
+    """RoB cells with the study and domain as written; timeline events and dose marks with their label text."""
+    from relaxbook import profiles, studies
+
+    rob = parsed(payload(studies.rob_figure())["csv"])
+    ax = captured[-1][0].axes[0]
+    names = lambda ticks: [" ".join(t.get_text().split()) for t in ticks]  # noqa: E731
+    assert {(r["study"], r["domain"]) for r in rob} == {
+        (s, d) for s in names(ax.get_yticklabels()) for d in names(ax.get_xticklabels())
+    }
+    for figure in (profiles.timeline_figure, profiles.dose_figure):
+        labels = [r["label"] for r in parsed(payload(figure())["csv"])]
+        written = [t.get_text() for t in captured[-1][0].axes[0].texts]
+        assert sorted(labels) == sorted(w for w in written if w in labels) and set(labels) <= set(written)
 
 
 def test_forest_plot_rows_are_the_recomputed_risk_ratios_and_the_rows_drawn(undeclared, captured):
@@ -270,7 +312,9 @@ def test_figure_csvs_in_the_site_hold_exactly_the_rows_each_chart_draws(site):
     folder = site / "_downloads" / "figures"
     read = lambda name: (folder / f"{name}.csv").read_text(encoding="utf-8")  # noqa: E731
     assert claim_status_counts(read("fig-claim-status")) == expected_claim_status_rows()
-    assert adverse_effect_counts(read("fig-adverse-effects")) == expected_adverse_effect_rows()
+    assert matrix_cells(read("fig-adverse-effects")) == expected_adverse_effect_rows()
+    directions = [(r["outcome"], r["direction"]) for r in parsed(read("fig-head-to-head"))]
+    assert directions == expected_head_to_head_directions()
     assert same_forest(forest_values(read("fig-forest")), expected_forest_rows())
     listed = {p.stem for p in folder.glob("*.csv")}
     glued = {n for p in toc_files() for n in re.findall(r"```\{glue:figure\} (\S+)", (ROOT / f"{p}.md").read_text())}

@@ -16,6 +16,7 @@ from recompute import (
     expected_comparison_numbers,
     expected_conclusion_numbers,
     expected_effect_numbers,
+    expected_head_to_head_numbers,
     expected_methods_numbers,
     expected_profile_numbers,
 )
@@ -192,6 +193,7 @@ def expected_numbers() -> dict[str, object]:
         **audit_expected(claims, studies, refs),
         **expected_profile_numbers(),
         **expected_effect_numbers(),
+        **expected_head_to_head_numbers(),
         **expected_comparison_numbers(),
         **expected_conclusion_numbers(),
         **expected_methods_numbers(),
@@ -227,6 +229,8 @@ def audit_expected(claims, studies, refs) -> dict[str, object]:
             "flow_partly": wstatus["partly verified"],
             "flow_not_found": wstatus["not found"],
             "flow_added": sum(s["guide_refs"] == "none" for s in studies),
+            "flow_from_guide": sum(s["guide_refs"] != "none" for s in studies),
+            "flow_considered": len(studies),
             "flow_included": sum(s["inclusion"] == "included" for s in studies),
             "flow_excluded": sum(s["inclusion"] == "excluded" for s in studies),
         }
