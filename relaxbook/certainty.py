@@ -211,3 +211,24 @@ def comparison_numbers() -> dict[str, object]:
         out[f"{key}_participants"] = sum(n) if ids and None not in n else "NA"
         out[f"{key}_certainty"] = r["level"] or "no evidence"
     return out
+
+
+def key_points():
+    """The opening of the conclusions chapter (numbers glued by :func:`comparison_numbers` and the chapter's
+    claim counts)."""
+    g = render.glued
+    return render.key_points(
+        [
+            f"**The guide's conclusions.** Split into {g('concl_total')} statements: {g('concl_verified')} verified, "
+            f"{g('concl_partly_verified')} partly verified, {g('concl_unsupported')} unsupported and "
+            f"{g('concl_contradicted')} contradicted.",
+            "**Baclofen or diazepam for spasticity.** "
+            f"{g('baclofen_diazepam_efficacy_studies')} studies, {g('baclofen_diazepam_efficacy_participants')} "
+            f"participants: {g('baclofen_diazepam_efficacy_certainty')} certainty (GRADE).",
+            f"**Sedation.** {g('baclofen_diazepam_sedation_studies')} studies, "
+            f"{g('baclofen_diazepam_sedation_participants')} participants: "
+            f"{g('baclofen_diazepam_sedation_certainty')} certainty (GRADE).",
+            f"**Lanperisone.** {g('lanperisone_clinical_studies')} clinical studies compare it with baclofen or "
+            "diazepam: what the guide concludes about it rests on animal data.",
+        ]
+    )

@@ -6,7 +6,7 @@ from collections import Counter
 
 from relaxbook import figures, render
 from relaxbook.data import datapkg
-from relaxbook.data.status import FINDING_ICONS, ICONS, STATUSES
+from relaxbook.data.status import FINDING_ICONS, ICONS, STATUS_COLOURS, STATUSES, claim_number, label
 from relaxbook.studies import flow_counts
 
 
@@ -29,6 +29,15 @@ def claim_counts(chapter: str | None = None) -> dict[str, int]:
         claims = claims[claims["chapter"] == chapter]
     counts = Counter(claims["status"])
     return {s: int(counts.get(s, 0)) for s in STATUSES}
+
+
+def chapter_numbers(chapter: str, prefix: str) -> dict[str, int]:
+    """The chapter's claim counts for glue: ``{prefix}_claims`` and ``{prefix}_{status}`` (see render.status_point)."""
+    counts = claim_counts(chapter)
+    return {
+        f"{prefix}_claims": sum(counts.values()),
+        **{f"{prefix}_{k.replace(' ', '_')}": v for k, v in counts.items()},
+    }
 
 
 def guide_table(number: int, name: str, caption: str):
@@ -78,7 +87,7 @@ def elements_table(claims, name: str):
 
     rows = [
         {
-            "claim": f"{c['claim_id']}.{e['element_no']}",
+            "claim": f"{claim_number(c['claim_id'])}.{e['element_no']}",
             "element": e["element"],
             "finding": f"{FINDING_ICONS[e['finding']]} {e['finding']}",
             "source_key": e["source_key"],
@@ -103,25 +112,49 @@ def elements_table(claims, name: str):
 
 
 def claim_status_figure():
-    """Stacked bars: claims of the guide by verification status per chapter."""
+    """Stacked bars: claims of the guide by verification status per chapter, in the badges' colours
+    (``STATUS_COLOURS``), each segment labelled with the status icon and its count (never colour alone)."""
     figures.use_style()
     import matplotlib.pyplot as plt
 
     claims = frame()
     chapters = list(dict.fromkeys(claims["chapter"]))
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(chapters) + 1.2))
     left = [0] * len(chapters)
-    hatches = ["", "..", "xx", "//", "--"]
-    for status, colour, hatch in zip(STATUSES, figures.PALETTE[: len(STATUSES)], hatches, strict=True):
+    for status in STATUSES:
         vals = [int(((claims["chapter"] == c) & (claims["status"] == status)).sum()) for c in chapters]
-        ax.barh(
-            chapters, vals, left=left, color=colour, hatch=hatch, edgecolor="white", label=f"{ICONS[status]} {status}"
-        )
+        colour = STATUS_COLOURS[status]["text"]
+        bars = ax.barh(chapters, vals, left=left, color=colour, edgecolor="white", label=label(status))
+        for bar, n in zip(bars, vals, strict=True):
+            if n:
+                ax.text(
+                    bar.get_x() + bar.get_width() / 2,
+                    bar.get_y() + bar.get_height() / 2,
+                    f"{ICONS[status]}{n}",
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=9,
+                    fontweight="bold",
+                )
         left = [a + b for a, b in zip(left, vals, strict=True)]
     ax.set_xlabel("statements of the source guide")
     ax.invert_yaxis()
-    ax.legend(frameon=False, fontsize=9, loc="center left", bbox_to_anchor=(1, 0.5))
-    return figures.png(fig)
+    ax.legend(frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
+    return figures.svg(fig, status_counts(claims, chapters))
+
+
+def status_counts(claims, chapters):
+    """The claim-status chart's rows: statements of the guide per chapter and status, zero counts included."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"chapter": c, "status": s, "statements": int(((claims["chapter"] == c) & (claims["status"] == s)).sum())}
+            for c in chapters
+            for s in STATUSES
+        ]
+    )
 
 
 def _claims_with_status(statuses, name, caption, evidence_header):
@@ -254,3 +287,41 @@ def what_the_guide_got_wrong():
                 f"{render.escape(c['evidence_says'])}"
             )
     return Markdown("\n".join(lines))
+
+
+def corrections_key_points():
+    """The opening of the corrections chapter: what the guide got wrong, in counts (glued by audit_numbers)."""
+    g = render.glued
+    return render.key_points(
+        [
+            f"**Contradicted.** {g('audit_contradicted')} of the guide's {g('audit_total')} statements say the "
+            "opposite of what the records they rest on say.",
+            f"**Sources that cannot be found.** {g('audit_not_found')} statements rest on a trial or paper that no "
+            "registry, database or journal holds.",
+            f"**Unsupported.** For {g('audit_unsupported')} statements no valid source states any part; several are "
+            "true of tolperisone or eperisone, not of lanperisone.",
+            f"**What stands.** {g('audit_verified')} statements are verified and {g('audit_partly_verified')} partly "
+            f"verified; {g('flow_excluded')} studies are excluded from the evidence (retracted, or not found).",
+        ]
+    )
+
+
+def audit_key_points():
+    """The opening of the audit chapter: statements by status, the guide's references, and the certainty of the
+    head-to-head evidence (glued by audit_numbers and certainty.comparison_numbers)."""
+    g = render.glued
+    return render.key_points(
+        [
+            f"**Statements.** Of the guide's {g('audit_total')} statements, {g('audit_verified')} are verified, "
+            f"{g('audit_partly_verified')} partly verified, {g('audit_unsupported')} unsupported, "
+            f"{g('audit_contradicted')} contradicted and {g('audit_not_found')} not found.",
+            f"**References.** The guide's {g('guide_refs')} references name {g('flow_works')} distinct works: "
+            f"{g('flow_duplicates')} are repeats and {g('flow_no_work')} identify no work at all.",
+            f"**Evidence beyond the guide.** The book adds {g('flow_added')} studies the guide does not cite; "
+            f"{g('flow_included')} studies are used as evidence and {g('flow_excluded')} excluded.",
+            "**Certainty.** Baclofen against diazepam for spasticity rests on "
+            f"{g('baclofen_diazepam_efficacy_studies')} small studies ({g('baclofen_diazepam_efficacy_participants')} "
+            f"participants): {g('baclofen_diazepam_efficacy_certainty')} certainty. Lanperisone has "
+            f"{g('lanperisone_clinical_studies')} clinical studies.",
+        ]
+    )

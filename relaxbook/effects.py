@@ -18,6 +18,7 @@ import math
 
 from relaxbook import figures, render
 from relaxbook.data import datapkg
+from relaxbook.studies import short_labels
 
 Z = 1.959963984540054  # standard normal 97.5th percentile
 
@@ -329,14 +330,17 @@ def pooling_table(name: str = "tbl-pooling"):
 
 
 def stats_table(name: str = "tbl-outcome-stats"):
+    from relaxbook.studies import arm_labels
+
     st = stats()
+    st["arm"] = st["arm_id"].map(arm_labels())
     render.table(
         st,
         name,
         "Summary statistics per arm as reported (NA where the source gives none)",
         {
             "label": "Study",
-            "arm_id": "Arm",
+            "arm": "Arm (drug and dose)",
             "outcome": "Outcome",
             "timepoint": "Time",
             "mean": "Mean",
@@ -355,7 +359,10 @@ def stats_table(name: str = "tbl-outcome-stats"):
 def forest_figure():
     """The forest plot of :func:`forest_rows` (see :func:`forest_axes`)."""
     figures.use_style()
-    return figures.png(forest_axes())
+    return figures.svg(forest_axes(), forest_rows()[FOREST_COLUMNS])
+
+
+FOREST_COLUMNS = ["comparison", "label", "outcome", "timepoint", "effect_measure", "estimate", "ci_low", "ci_high"]
 
 
 RR_TICKS = (0.01, 0.1, 0.5, 1, 2, 10, 100)
@@ -415,3 +422,166 @@ def forest_axes():
         ax.set_xlabel(AXIS_LABEL.get(measure, measure))
     fig.tight_layout()
     return fig
+
+
+def key_points():
+    """The opening of the effect-size chapter (numbers glued by :func:`effect_numbers`)."""
+    g = render.glued
+    return render.key_points(
+        [
+            f"**Few effect sizes.** Of {g('eff_contrasts')} comparisons of an arm with its comparator, "
+            f"{g('eff_computed')} effect sizes could be computed, from {g('eff_studies_computed')} studies.",
+            f"**Why so few.** {g('eff_no_dispersion')} report means without a spread, {g('eff_no_dispersion_type')} "
+            f"do not say whether the spread is an SD or an SE, {g('eff_excluded')} come from a retracted study and "
+            f"{g('eff_other_missing')} lack the comparator's value or the arm sizes. Nothing is imputed.",
+            f"**No pooled estimate.** Pooled estimates: {g('eff_pooled')}. Pooling needs at least two studies of the "
+            "same comparison and outcome.",
+        ]
+    )
+
+
+# --- head to head: what the trials of one drug against another report ---------------------------------------------
+
+DIRECTIONS = ("favours {second}", "no difference", "favours {first}")
+
+
+def _drugs_of(comparison) -> list[str]:
+    return [d.strip() for d in str(comparison).split(" vs ")]
+
+
+def _mean_text(value) -> str:
+    return "NA" if _num(value) is None else f"{_num(value):g}"
+
+
+def head_to_head(first: str = "baclofen", second: str = "diazepam"):
+    """One row per result reported by an included study comparing ``first`` with ``second`` directly
+    (``findings.csv``; a study with no result gets one row saying so): the study ("First author year"), the outcome,
+    the direction (``favours <drug>``, ``no difference`` or ``NA``) and ``size``, the size as reported, one line per
+    measurement: an effect size (``first`` vs ``second``) with its 95% CI where :func:`contrasts` could compute one,
+    else the two arms' values (``first`` vs ``second``) and why there is no CI; ``NA`` when nothing is reported."""
+    import pandas as pd
+
+    studies = datapkg.load("studies")
+    pair = studies[
+        studies["comparison"].map(lambda c: sorted(_drugs_of(c)) == sorted([first, second]))
+        & studies["inclusion"].eq("included")
+    ]
+    findings = datapkg.load("findings")
+    st, con = stats(), contrasts()
+    labels = dict(zip(pair["study_id"], short_labels(pair["label"]), strict=True))
+    rows = []
+    for _, study in pair.iterrows():
+        sid = study["study_id"]
+        swap = _drugs_of(study["comparison"])[0] != first  # experimental arms are the first drug named
+        own = findings[findings["study_id"] == sid]
+        if own.empty:
+            rows.append([sid, labels[sid], "no result in the records checked", "NA", "NA", False])
+        for _, f in own.iterrows():
+            favours = _text(f["favours"])
+            direction = "NA" if favours is None else "no difference" if favours == "neither" else f"favours {favours}"
+            scale = _text(f["scale_id"])
+            measured = con[(con["study_id"] == sid) & (con["scale_id"] == scale)] if scale else con.iloc[0:0]
+            size, with_ci = _sizes(measured, st, swap)
+            rows.append([sid, labels[sid], str(f["outcome"]), direction, size, with_ci])
+    return pd.DataFrame(rows, columns=["study_id", "study", "outcome", "direction", "size", "with_ci"])
+
+
+def _sizes(measured, st, swap: bool) -> tuple[str, bool]:
+    """The size lines of :func:`head_to_head` for the contrasts ``measured`` of one result, and whether any has a CI:
+    what was measured, then one line per contrast naming what varies between them (outcome part, timepoint); a
+    reason for no CI shared by every line is said once."""
+    if measured.empty:
+        return "NA", False
+    vary = [col for col in ("outcome", "timepoint") if measured[col].fillna("NA").nunique() > 1]
+    kinds = ", ".join(dict.fromkeys(str(m) for m in measured["measure"].fillna("NA")))
+    lines, reasons = [f"{kinds}:"], []
+    for _, c in measured.iterrows():
+        where = " ".join(_part(c[col]) if col == "outcome" else str(c[col]) for col in vary)
+        if c["status"] == "computed":
+            est, lo, hi = c["estimate"], c["ci_low"], c["ci_high"]
+            if swap:
+                est, lo, hi = (1 / est, 1 / hi, 1 / lo) if c["effect_measure"] == "RR" else (-est, -hi, -lo)
+            lines.append(f"{where} {c['effect_measure']} {_fmt(est)} ({_fmt(lo)} to {_fmt(hi)})".strip())
+            reasons.append(None)
+            continue
+        same = (st["study_id"] == c["study_id"]) & (st["outcome"] == c["outcome"])
+        same &= st["timepoint"].fillna("NA") == (_text(c["timepoint"]) or "NA")
+        means = st[same].set_index("arm_id")["mean"]
+        pair = [_mean_text(means.get(c["experimental_arm"])), _mean_text(means.get(c["comparator_arm"]))]
+        if swap:
+            pair.reverse()
+        lines.append(f"{where} {pair[0]} vs {pair[1]}".strip())
+        reasons.append(str(c["reason"]))
+    if None not in reasons and len(set(reasons)) == 1:
+        lines.append(f"no CI: {reasons[0]}")
+    else:
+        lines[1:] = [line if r is None else f"{line} (no CI: {r})" for line, r in zip(lines[1:], reasons, strict=True)]
+    return "\n".join(lines), None in reasons
+
+
+def _part(outcome) -> str:
+    """The part of an outcome_stats outcome after its colon ("muscle tone: hip flexors" -> "hip flexors")."""
+    text = str(outcome)
+    return text.split(":", 1)[1].strip() if ":" in text else text
+
+
+def head_to_head_numbers(first: str = "baclofen", second: str = "diazepam") -> dict[str, int]:
+    """Counts for the lead sentence of the head-to-head figure: included studies comparing the two drugs directly,
+    the results they report, those with a direction, and those with an effect size and CI."""
+    h = head_to_head(first, second)
+    reported = h[h["outcome"] != "no result in the records checked"]
+    return {
+        "h2h_studies": int(h["study_id"].nunique()),
+        "h2h_results": len(reported),
+        "h2h_with_direction": int((reported["direction"] != "NA").sum()),
+        "h2h_with_ci": int(reported["with_ci"].sum()),
+    }
+
+
+def head_to_head_figure(first: str = "baclofen", second: str = "diazepam"):
+    """What each direct comparison of ``first`` with ``second`` reports (:func:`head_to_head`): one row per result,
+    a mark in the column of its direction (favours ``second``, no difference, favours ``first``, or NA), and the size
+    as reported written beside it."""
+    figures.use_style()
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    h = head_to_head(first, second)
+    slots = [f"favours {second}", "no difference", f"favours {first}", "NA"]
+    slot_x = {s: 2.4 + 0.86 * i for i, s in enumerate(slots)}
+    heads = [f"favours\n{second}", "no\ndifference", f"favours\n{first}", "not\nreported"]
+    left = [f"{r['study']}\n{textwrap.fill(r['outcome'], 22)}" for _, r in h.iterrows()]
+    sizes = ["\n".join(textwrap.fill(line, 34) for line in str(t).split("\n")) for t in h["size"]]
+    heights = [max(t.count("\n"), r.count("\n")) + 1.6 for t, r in zip(left, sizes, strict=True)]
+    total = sum(heights) or 1
+    fig, ax = plt.subplots(figsize=(7.6, 0.19 * total + 1.1))
+    ax.set_xlim(0, 7.6)
+    ax.set_ylim(total, -2.6)
+    ax.axis("off")
+    for slot, head in zip(slots, heads, strict=True):
+        ax.text(slot_x[slot], -0.4, head, ha="center", va="bottom", fontsize=8.5, fontweight="bold")
+    ax.text(
+        5.5, -0.4, f"size as reported\n({first} vs {second})", ha="left", va="bottom", fontsize=9.5, fontweight="bold"
+    )
+    y = 0.0
+    for (_, r), text, size, height in zip(h.iterrows(), left, sizes, heights, strict=True):
+        ax.axhline(y, color="#cccccc", lw=0.8)
+        middle = y + height / 2
+        ax.text(0.05, middle, text, ha="left", va="center", fontsize=9.5, linespacing=1.25)
+        slot = r["direction"] if r["direction"] in slot_x else "NA"
+        for other in slots[:-1]:  # the empty places the result could have been in
+            ax.plot(slot_x[other], middle, marker="o", markersize=5, color="#dddddd", zorder=1)
+        if slot == "NA":
+            ax.text(
+                slot_x[slot], middle, "NA", ha="center", va="center", fontsize=10, fontweight="bold", color="#555555"
+            )
+        else:
+            ax.plot(slot_x[slot], middle, marker="o", markersize=13, color=figures.PALETTE[0], zorder=2)
+        ax.text(5.5, middle, size, ha="left", va="center", fontsize=8.5, linespacing=1.25)
+        y += height
+    ax.axhline(y, color="#cccccc", lw=0.8)
+    return figures.svg(fig, h[HEAD_TO_HEAD_COLUMNS])
+
+
+HEAD_TO_HEAD_COLUMNS = ["study", "outcome", "direction", "size"]  # what each row of the figure shows

@@ -1,13 +1,21 @@
 """One figure style for the book, and diagrams drawn from data.
 
-Figures have an opaque white background and dark text, so they stay readable when the theme is dark.
-Output is deterministic (no timestamps in PNG metadata) so rebuilds give the same files.
+Every figure is an SVG with real text (matplotlib ``svg.fonttype: none``, graphviz and RDKit text elements), so it
+stays sharp at any zoom and in the PDF. Figures have an opaque white background and dark text, so they stay readable
+when the theme is dark. Output is deterministic (fixed SVG ids, no dates), so rebuilds give the same files.
+
+A figure function returns a :class:`Figure`: the image and the rows it draws, glued as one output.
+``relaxbook.ext.figures`` links those rows under the figure as a CSV (never stale: they come from the same cached
+execution as the image).
 """
 
 from __future__ import annotations
 
 import io
 
+# The output metadata key under which a figure's rows travel with its image (read by relaxbook.ext.figures).
+DATA_KEY = "relaxbook/figure-data"
+SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "relaxbook"}  # text stays text; ids are the same every build
 STYLE = {
     "figure.facecolor": "white",
     "axes.facecolor": "white",
@@ -22,7 +30,7 @@ STYLE = {
     "axes.spines.right": False,
     "figure.dpi": 100,
     "savefig.dpi": 110,
-    "svg.hashsalt": "relaxbook",
+    **SVG_RC,
 }
 # Colour-blind-safe palette (Okabe-Ito); status and drug colours are always paired with text labels.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -38,18 +46,59 @@ def use_style() -> None:
 
     plt.rcParams.update(STYLE)
     plt.rcParams["axes.prop_cycle"] = plt.cycler(color=PALETTE)
-    set_matplotlib_formats("png", metadata={"Software": None})
+    set_matplotlib_formats("svg", metadata={"Date": None})
 
 
-def png(fig):
-    """A matplotlib figure as an IPython PNG image with no timestamp metadata (for ``glue``)."""
+class Figure:
+    """A figure to ``glue``: its SVG and the rows it draws, as one output (the image as ``image/svg+xml``, the rows
+    in the output's metadata under :data:`DATA_KEY`, which myst-nb passes through untouched). The rows are a CSV
+    (``NA`` for unknown) and the names of its numeric columns (the site's download leaves those as they are and
+    neutralises text cells a spreadsheet would run as formulas)."""
+
+    def __init__(self, svg_text: str, rows):
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+        self.svg = svg_text
+        self.rows = rows.reset_index(drop=True)
+        self.csv = self.rows.to_csv(index=False, na_rep="NA", lineterminator="\n")
+        self.numeric = [
+            str(c) for c in self.rows.columns if is_numeric_dtype(self.rows[c]) and not is_bool_dtype(self.rows[c])
+        ]
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = {"image/svg+xml": self.svg, "text/plain": repr(self)}
+        return data, {DATA_KEY: {"csv": self.csv, "numeric": self.numeric}}
+
+    def __repr__(self) -> str:
+        return f"<figure: SVG, {len(self.rows)} rows of data>"
+
+
+def svg(fig, rows) -> Figure:
+    """A matplotlib figure as an SVG with real text and no date, with the rows it draws (a DataFrame), for ``glue``.
+    The figure is closed."""
     import matplotlib.pyplot as plt
-    from IPython.display import Image
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    buf = io.StringIO()
+    with plt.rc_context(SVG_RC):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
-    return Image(data=buf.getvalue(), format="png")
+    return Figure(buf.getvalue(), rows)
+
+
+def molecule_grid(
+    mols, legends, rows, per_row: int = 5, size: tuple[int, int] = (260, 220), options: dict | None = None
+) -> Figure:
+    """RDKit structures in a grid, one legend under each, as an SVG whose labels are text (not glyph outlines).
+    ``options``: RDKit ``MolDrawOptions`` to set by name (e.g. ``{"legendFontSize": 30}``)."""
+    from rdkit.Chem.Draw import rdMolDraw2D
+
+    lines = -(-len(mols) // per_row)
+    drawer = rdMolDraw2D.MolDraw2DSVG(size[0] * min(per_row, len(mols)), size[1] * lines, size[0], size[1], True)
+    for name, value in (options or {}).items():
+        setattr(drawer.drawOptions(), name, value)
+    drawer.DrawMolecules(list(mols), legends=list(legends))
+    drawer.FinishDrawing()
+    return Figure(drawer.GetDrawingText(), rows)
 
 
 def plain_numbers(axis) -> None:
@@ -68,15 +117,33 @@ def _dot_id(text: str) -> str:
     return "n" + hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:16]
 
 
-def flow_diagram(nodes, edges, rankdir: str = "TB"):
-    """A graphviz diagram as a PNG image.
+def flow_diagram(nodes, edges, rankdir: str = "TB", rows=None) -> Figure:
+    """A graphviz diagram as an SVG with real text, with the rows it draws: by default one row per box and per
+    arrow (:func:`flow_rows`).
 
     ``nodes``: iterable of (id, label, kind) where kind picks the shape (drug, target, process, effect, step).
     ``edges``: iterable of (source id, target id, label).
     """
-    from IPython.display import Image
+    import re
 
-    return Image(data=flow_graph(nodes, edges, rankdir).pipe(format="png"), format="png")
+    nodes, edges = list(nodes), list(edges)
+    drawn = flow_graph(nodes, edges, rankdir).pipe(format="svg").decode("utf-8")
+    # graphviz titles every box and arrow with its internal id (a hash), which a viewer shows as a tooltip
+    drawn = re.sub(r"<!-- (?!Generated by)[^>]*-->\n?|<title>[^<]*</title>\n?", "", drawn)
+    return Figure(drawn, flow_rows(nodes, edges) if rows is None else rows)
+
+
+def flow_rows(nodes, edges):
+    """What a diagram draws, as rows: each box (its text and kind), then each arrow (from, to, its text)."""
+    import pandas as pd
+
+    label = {node_id: str(text) for node_id, text, _kind in nodes}
+    boxes = [{"part": "box", "text": str(text), "kind": kind, "from": None, "to": None} for _, text, kind in nodes]
+    arrows = [
+        {"part": "arrow", "text": str(text) if text else None, "kind": None, "from": label[a], "to": label[b]}
+        for a, b, text in edges
+    ]
+    return pd.DataFrame(boxes + arrows, columns=["part", "text", "kind", "from", "to"])
 
 
 def _label(text) -> str:
@@ -100,8 +167,8 @@ def flow_graph(nodes, edges, rankdir: str = "TB"):
         "excluded": ("box", "#FDE2D2", "black"),
     }
     g = graphviz.Digraph(
-        format="png",
-        graph_attr={"rankdir": rankdir, "bgcolor": "white", "dpi": "96", "fontname": "DejaVu Sans", "nodesep": "0.3"},
+        format="svg",
+        graph_attr={"rankdir": rankdir, "bgcolor": "white", "fontname": "DejaVu Sans", "nodesep": "0.3"},
         node_attr={"fontname": "DejaVu Sans", "fontsize": "11", "style": "filled,rounded", "margin": "0.15,0.06"},
         edge_attr={"fontname": "DejaVu Sans", "fontsize": "10"},
     )

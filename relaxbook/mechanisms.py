@@ -40,3 +40,27 @@ def pathway_figure(drug_id: str):
         label = r["relation"] + ("" if r["verification"] == "verified" else f"\n({r['verification']})")
         edges.append((r["from_node"], r["to_node"], label))
     return figures.flow_diagram([(n, n, k) for n, k in nodes.items()], edges)
+
+
+def key_points():
+    """The opening of the mechanisms chapter: how the guide's mechanism statements fared (glued by
+    ``claims.chapter_numbers("mechanisms", "mech")``) and what each compared drug is known to do."""
+    mech = datapkg.load("mechanisms")
+    checked = mech[mech["basis"] == "as the checked evidence states it"].set_index("drug_id")
+    points = [render.status_point("mech")]
+    for drug in ("lanperisone", "baclofen", "diazepam"):
+        r = checked.loc[drug]
+        target = (
+            "No molecular target reported"
+            if _na(r["target"])
+            else render.escape(r["target"][:1].upper() + r["target"][1:])
+        )
+        points.append(
+            f"**{drug.capitalize()}.** {target}; {render.escape(r['action'])} ({render.escape(r['site'])}): "
+            f"{render.escape(r['effect'])}."
+        )
+    return render.key_points(points)
+
+
+def _na(value) -> bool:
+    return not isinstance(value, str) or value in ("NA", "")

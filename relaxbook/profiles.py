@@ -29,11 +29,13 @@ def values(section: str | None = None):
     return v if section is None else v[v["section"] == section]
 
 
-def first(drug: str, field: str, v=None):
+def first(drug: str, field: str, v=None, missing: bool = False):
     """The first row for ``drug``/``field`` (a pandas Series) of ``v`` (default: the whole drug_values table; pass
-    it when asking many times: loading is the slow part)."""
+    it when asking many times: loading is the slow part). With ``missing``, None when there is no such row (else an
+    IndexError)."""
     v = values() if v is None else v
-    return v[(v["drug_id"] == drug) & (v["field"] == field)].iloc[0]
+    rows = v[(v["drug_id"] == drug) & (v["field"] == field)]
+    return None if missing and rows.empty else rows.iloc[0]
 
 
 def compute_identity(smiles: str | None) -> tuple[str | None, float | None]:
@@ -95,113 +97,246 @@ def identity():
     return pd.DataFrame(rows)
 
 
+IDENTITY_ROWS = {
+    "inn": "INN",
+    "stereochemistry": "Stereochemistry",
+    "smiles": "SMILES (sourced)",
+    "formula_computed": "Formula (RDKit)",
+    "formula_published": "Formula (published)",
+    "mw_computed": "Molecular weight, g/mol (RDKit)",
+    "mw_published": "Molecular weight, g/mol (published)",
+    "check": "Check",
+}
+
+
 def identity_table(name: str = "tbl-identity"):
+    """:func:`identity` with one column per drug: each row an item, the last row the sources."""
+    import pandas as pd
+
+    ident = identity().set_index("drug_id")
+    rows = [
+        {"item": label, **{d: render.escape(ident.loc[d, col]) for d in DRUGS}} for col, label in IDENTITY_ROWS.items()
+    ]
+    rows.append({"item": "Sources", **{d: render.cite(ident.loc[d, "source_key"]) for d in DRUGS}})
     render.table(
-        identity(),
+        pd.DataFrame(rows),
         name,
         "Identity: SMILES (sourced), formula and weight computed with RDKit and checked against the published values",
-        {
-            "inn": "INN",
-            "stereochemistry": "Stereochemistry",
-            "smiles": "SMILES",
-            "formula_computed": "Formula (RDKit)",
-            "formula_published": "Formula (published)",
-            "mw_computed": "MW g/mol (RDKit)",
-            "mw_published": "MW (published)",
-            "check": "Check",
-            "source_key": "Sources",
-        },
-        cite_cols=("source_key",),
+        {"item": "Item", **{d: d.capitalize() for d in DRUGS}},
+        myst_cols=tuple(DRUGS),
+        per_drug=True,
     )
 
 
+# A reader's label for every field of drug_values.csv (a test fails when a field has none); the unit is added from
+# the data.
+FIELD_LABELS = {
+    "inn": "International nonproprietary name",
+    "chemical_class": "Chemical class",
+    "stereochemistry": "Stereochemistry",
+    "smiles": "Structure (SMILES)",
+    "formula_published": "Published molecular formula",
+    "mw_published_g_per_mol": "Published molecular weight",
+    "atc_code": "ATC code",
+    "status": "Marketing status",
+    "first_approval": "First approval",
+    "bioavailability": "Oral bioavailability",
+    "tmax": "Time to peak concentration",
+    "half_life": "Half-life of the drug",
+    "metabolism": "Metabolism",
+    "active_metabolites": "Active metabolites",
+    "active_metabolite_half_life": "Half-life of active metabolites",
+    "usual_daily_dose": "Usual daily dose",
+    "max_daily_dose": "Maximum daily dose",
+    "renal_impairment": "Renal impairment",
+    "hepatic_impairment": "Hepatic impairment",
+    "elderly": "Older adults",
+    "principal_adverse_effects": "Principal adverse effects",
+    "boxed_warning": "Boxed warning",
+    "warnings": "Warnings",
+    "contraindications": "Contraindications",
+    "interaction_alcohol": "With alcohol",
+    "interaction_opioids": "With opioids",
+    "interaction_cns_depressants": "With other CNS depressants",
+    "interaction_cyp": "CYP interactions",
+    "interaction_other": "Other interactions",
+    "populations_not_established": "Where efficacy or safety is not established",
+}
+
+
+def shared_unit(field: str, v=None) -> str | None:
+    """The unit every known value of ``field`` has, or None (no unit, or units that differ: then each value shows
+    its own)."""
+    v = values() if v is None else v
+    rows = v[(v["field"] == field) & ~v["value"].map(_isna_text)]
+    units = set(rows["unit"].fillna("NA"))
+    return units.pop() if len(units) == 1 and "NA" not in units else None
+
+
+def field_label(field: str, v=None) -> str:
+    """The row label of ``field``: its reader's label and the unit all its values share."""
+    unit = shared_unit(field, v)
+    return FIELD_LABELS[field] + (f" ({unit})" if unit else "")
+
+
+def _cell(rows, unit_in_label: bool) -> str:
+    """One drug's values of one field as MyST: each value (with its unit unless the row label gives it) and its
+    source, and its status when not verified."""
+    parts = []
+    for r in rows.to_dict("records"):
+        if _isna_text(r["value"]):
+            parts.append("NA")
+            continue
+        unit = "" if unit_in_label or _isna_text(r["unit"]) else f" {r['unit']}"
+        status = "" if r["verification"] == "verified" else f" ({render.status_text(r['verification'])})"
+        parts.append(f"{render.escape(str(r['value']) + unit)}{status} {render.cite(r['source_key'])}")
+    return "; ".join(dict.fromkeys(parts)) or "NA"
+
+
+SEE_PHARMACIST = "see {numref}`tbl-pharmacist`"
+
+
+def section_rows(section: str, v=None):
+    """One row per field of ``section`` (its reader's label with unit), one column per drug; each cell every sourced
+    value (conflicting sources side by side), bar the values the pharmacist table already shows, which it names."""
+    import pandas as pd
+
+    v = values() if v is None else v
+    shown = pharmacist_value_ids(v)
+    sec = v[v["section"] == section]
+    rows = []
+    for field in dict.fromkeys(sec["field"]):
+        row = {"item": render.escape(field_label(field, v))}
+        for drug in DRUGS:
+            cell = sec[(sec["field"] == field) & (sec["drug_id"] == drug)]
+            rest = cell[~cell["value_id"].isin(shown)]
+            row[drug] = (
+                _cell(rest, shared_unit(field, v) is not None) if len(rest) else (SEE_PHARMACIST if len(cell) else "NA")
+            )
+        cells = {row[d] for d in DRUGS}
+        if SEE_PHARMACIST not in cells or cells - {SEE_PHARMACIST, "NA"}:  # a row that adds nothing is left out
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["item", *DRUGS])
+
+
 def section_table(section: str, name: str, caption: str):
-    """All values of one profile section, one row per sourced value (NA shown as NA, with its source; each value's
-    note, with the URL read, is in the downloadable CSV), bar those the pharmacist table already shows."""
-    v = values(section).copy()
-    v = v[~v["value_id"].isin(pharmacist_value_ids(values()))]
-    v["unit"] = v["unit"].fillna("")
-    v["field"] = v["field"].str.replace("_", " ")
+    """All values of one profile section, pivoted: one row per item, one column per drug (NA where no checked
+    source gives it; each value's note, with the URL read, is in the downloadable CSV)."""
     render.table(
-        v,
+        section_rows(section),
         name,
         caption,
-        {
-            "drug_id": "Drug",
-            "field": "Item",
-            "value": "Value",
-            "unit": "Unit",
-            "verification": "Status",
-            "source_key": "Source",
-        },
-        cite_cols=("source_key",),
+        {"item": "Item", **{d: d.capitalize() for d in DRUGS}},
+        myst_cols=("item", *DRUGS),
+        per_drug=True,
     )
 
 
 def structure_figure():
-    """RDKit grid of the five structures (free bases), labelled with the INN."""
-    import io
-
-    from IPython.display import Image
+    """RDKit grid of the five structures (free bases), two per row and large, each labelled with its INN and
+    computed formula in a legend font that stays readable when the page is a phone's width."""
     from rdkit import Chem
-    from rdkit.Chem import Draw
 
     ident = identity()
     mols = [Chem.MolFromSmiles(s) for s in ident["smiles"]]
-    img = Draw.MolsToGridImage(
+    return figures.molecule_grid(
         mols,
-        molsPerRow=5,
-        subImgSize=(260, 220),
-        legends=[f"{d} ({f})" for d, f in zip(ident["drug_id"], ident["formula_computed"], strict=True)],
+        [f"{d} ({f})" for d, f in zip(ident["drug_id"], ident["formula_computed"], strict=True)],
+        ident[["drug_id", "formula_computed", "smiles"]],
+        per_row=2,
+        size=(440, 360),
+        options={"legendFontSize": 30, "legendFraction": 0.16, "minFontSize": 18, "bondLineWidth": 3},
     )
-    if not hasattr(img, "save"):  # inside IPython, RDKit already returns a PNG display object
-        return Image(data=img.data, format="png")
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return Image(data=buf.getvalue(), format="png")
+
+
+EVENT_STYLE = {
+    "first approval": ("o", "#0072B2"),
+    "launch": ("^", "#009E73"),
+    "restriction": ("X", "#D55E00"),
+    "re-examination": ("P", "#CC79A7"),
+    "boxed warning": ("D", "#E69F00"),
+}
+
+
+def event_label(r) -> str:
+    """An event's label on the timeline: its date as precise as the source gives it, what happened and where."""
+    where = _text(r["jurisdiction"])
+    short = {"European Union": "EU", "EU member states": "EU countries", "United States": "US"}.get(where, where)
+    return f"{_text(r['date_text']) or 'date NA'}: {r['event_type']}" + (f" ({short})" if short else "")
 
 
 def timeline_figure():
-    """Regulatory events per drug on a time axis; a decade-precision event is drawn as a span."""
+    """Regulatory events, one band per drug and one line per event inside it, each event labelled beside its mark
+    (to the right of early events, to the left of late ones), so no two labels share a line; a decade-precision
+    event is drawn as a span."""
     figures.use_style()
     import matplotlib.pyplot as plt
 
     ev = datapkg.load("regulatory_events")
-    fig, ax = plt.subplots(figsize=(8.5, 3.6))
-    markers = {
-        "first approval": ("o", figures.PALETTE[0]),
-        "launch": ("^", figures.PALETTE[2]),
-        "restriction": ("X", figures.PALETTE[3]),
-        "re-examination": ("P", figures.PALETTE[4]),
-        "boxed warning": ("D", figures.PALETTE[1]),
-    }
-    for i, d in enumerate(DRUGS):
-        for _, r in ev[(ev["drug_id"] == d) & ev["year"].notna()].iterrows():
-            marker, colour = markers[r["event_type"]]
+    ev = ev[ev["year"].notna()].sort_values(["year", "date_text"], kind="stable")
+    lines = {d: max(int((ev["drug_id"] == d).sum()), 1) for d in DRUGS}
+    first, last = 1955, 2026
+    mid = (first + last) / 2
+    fig, ax = plt.subplots(figsize=(8.5, 0.36 * sum(lines.values()) + 0.9))
+    y, centres = 0.0, []
+    for d in DRUGS:
+        own = ev[ev["drug_id"] == d]
+        centres.append(y + (lines[d] - 1) / 2)
+        if own.empty:
+            ax.text(first + 2, y, "no approval or regulatory event found (NA)", va="center", fontsize=9, style="italic")
+        for k, (_, r) in enumerate(own.iterrows()):
+            marker, colour = EVENT_STYLE[r["event_type"]]
+            at = y + k
             if r["precision"] == "decade":
-                ax.plot([r["year"], r["year"] + 9], [i, i], color=colour, linewidth=6, alpha=0.6, solid_capstyle="butt")
-            ax.scatter(
-                r["year"],
-                i,
-                marker=marker,
-                color=colour,
-                s=70,
-                zorder=3,
-                edgecolor="black",
-                linewidth=0.5,
-                label=r["event_type"],
+                ax.plot([r["year"], r["year"] + 9], [at, at], color=colour, lw=6, alpha=0.5, solid_capstyle="butt")
+            ax.scatter(r["year"], at, marker=marker, color=colour, s=60, zorder=3, edgecolor="black", linewidth=0.5)
+            right = r["year"] < mid
+            end = r["year"] + (9 if r["precision"] == "decade" else 0)
+            ax.annotate(
+                event_label(r),
+                (end if right else r["year"], at),
+                xytext=(7 if right else -7, 0),
+                textcoords="offset points",
+                ha="left" if right else "right",
+                va="center",
+                fontsize=9,
             )
-        if ev[(ev["drug_id"] == d) & ev["year"].notna()].empty:
-            ax.text(1957, i, "no approval or regulatory event found (NA)", va="center", fontsize=9, style="italic")
-    handles, labels = ax.get_legend_handles_labels()
-    uniq = dict(zip(labels, handles, strict=True))
-    ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=9, loc="center left", bbox_to_anchor=(1, 0.5))
-    ax.set_yticks(range(len(DRUGS)), DRUGS)
-    ax.set_ylim(len(DRUGS) - 0.4, -0.6)  # top to bottom, with room around the first and last rows
-    ax.set_xlim(1955, 2026)
+        y += lines[d]
+        ax.axhline(y - 0.5, color="#cccccc", lw=0.8)
+    ax.set_yticks(centres, DRUGS)
+    ax.set_ylim(y - 0.5, -0.5)
+    ax.set_xlim(first, last)
     ax.set_xlabel("year")
-    ax.grid(axis="x", color="#dddddd")
-    return figures.png(fig)
+    ax.grid(axis="x", color="#eeeeee")
+    ax.tick_params(axis="y", length=0)
+    return figures.svg(fig, timeline_rows(ev))
+
+
+def timeline_rows(ev):
+    """The timeline's rows, as drawn: band by band (drugs in book order), each event with its label as written; a
+    drug without a dated event gets one row saying so."""
+    import pandas as pd
+
+    out = []
+    for d in DRUGS:
+        own = ev[ev["drug_id"] == d]
+        if own.empty:
+            out.append({"drug_id": d, "label": "no approval or regulatory event found (NA)"})
+        for _, r in own.iterrows():
+            out.append(
+                {
+                    "drug_id": d,
+                    "date": _text(r["date_text"]),
+                    "year": int(r["year"]),
+                    "precision": r["precision"],
+                    "event_type": r["event_type"],
+                    "jurisdiction": _text(r["jurisdiction"]),
+                    "label": event_label(r),
+                    "source_key": r["source_key"],
+                }
+            )
+    columns = ["drug_id", "date", "year", "precision", "event_type", "jurisdiction", "label", "source_key"]
+    return pd.DataFrame(out, columns=columns).astype({"year": "Int64"})
 
 
 # --- doses ------------------------------------------------------------------------------------------------------
@@ -263,85 +398,154 @@ def study_doses(with_labels: bool = True):
     return arms
 
 
+DOSE_STYLE = {
+    "within labelled range": ("o", "#009E73"),
+    "above labelled range": ("X", "#D55E00"),
+    "below usual range": ("v", "#B07800"),
+    "no labelled range": ("s", "#CC79A7"),
+}
+
+
+def dose_groups():
+    """The study arms' daily doses per drug and flag (:func:`classify_dose`), one row per group: the lowest and
+    highest dose of its arms and how many arms it holds (the dose chart draws one mark per group)."""
+    doses = study_doses(with_labels=False)  # the chart shows no study names: a label edit does not redraw it
+    doses = doses[doses["flag"] != "dose NA"]
+    grouped = doses.groupby(["drug_id", "flag"], sort=False).agg(
+        low=("dose_min_mg_per_day", "min"), high=("dose_max_mg_per_day", "max"), arms=("arm_id", "size")
+    )
+    order = {f: i for i, f in enumerate(DOSE_STYLE)}
+    out = grouped.reset_index()
+    out["_drug"] = out["drug_id"].map(DRUGS.index)
+    out["_flag"] = out["flag"].map(order)
+    return out.sort_values(["_drug", "_flag"]).drop(columns=["_drug", "_flag"]).reset_index(drop=True)
+
+
+def _mg(x) -> str:
+    return f"{float(x):g}"
+
+
 def dose_figure():
-    """Labelled usual range (bar) and maximum (tick) per drug, with the study arms' daily doses overlaid: one marker
-    pair per distinct dose range and flag, labelled "xN" when N arms share it (readable at any number of arms)."""
+    """Per drug, the labelled usual daily dose (bar) and maximum (tick), labelled with their numbers, and below them
+    one line per kind of study dose (within, above or below the labelled range, or no range), from the lowest to the
+    highest dose of its arms, labelled with how many arms it holds: a few marks per drug, whatever the number of
+    arms, and no legend to look up."""
     figures.use_style()
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
 
     lab = label_ranges()
-    doses = study_doses(with_labels=False)  # the chart shows no study names: a label edit does not redraw it
-    doses = doses[doses["flag"] != "dose NA"]
-    doses = (
-        doses.groupby(["drug_id", "dose_min_mg_per_day", "dose_max_mg_per_day", "flag"], dropna=False, sort=False)
-        .size()
-        .reset_index(name="arms")
-    )
-    fig, ax = plt.subplots(figsize=(8.5, 4.2))
-    for i, r in lab.iterrows():
+    groups = dose_groups()
+    per_drug = {d: int((groups["drug_id"] == d).sum()) for d in lab["drug_id"]}
+    heights = {d: 1 + per_drug[d] for d in lab["drug_id"]}
+    fig, ax = plt.subplots(figsize=(8.5, 0.34 * sum(heights.values()) + 0.9))
+    left_edge = blended_transform_factory(ax.transAxes, ax.transData)
+    y, centres = 0.0, []
+    for _, r in lab.iterrows():
+        d = r["drug_id"]
+        centres.append(y)
         if _n(r["usual_low"]) is not None:
+            single = r["usual_low"] == r["usual_high"]  # a single-dose label still shows, as a square
             ax.plot(
                 [r["usual_low"], r["usual_high"]],
-                [i, i],
+                [y, y],
                 color="#9ecae1",
-                linewidth=14,
+                lw=12,
                 solid_capstyle="butt",
-                marker="s",
-                markersize=13,
-                label="usual daily dose (label)",
-            )  # marker: a single-dose label shows
-        else:
-            ax.text(
-                0.01,
-                i,
-                "no labelled dose (NA)",
-                fontsize=9,
-                style="italic",
-                va="center",
-                transform=blended_transform_factory(ax.transAxes, ax.transData),
-            )  # at the left, on its row
-        if _n(r["max"]) is not None:
-            ax.plot([r["max"]] * 2, [i - 0.3, i + 0.3], color="black", linewidth=2, label="maximum daily dose (label)")
-    styles = {
-        "within labelled range": ("o", figures.PALETTE[2]),
-        "above labelled range": ("X", figures.PALETTE[3]),
-        "below usual range": ("v", figures.PALETTE[1]),
-        "no labelled range": ("s", figures.PALETTE[4]),
-    }
-    order = {d: i for i, d in enumerate(lab["drug_id"])}
-    for k, (_, r) in enumerate(doses.iterrows()):
-        y = order[r["drug_id"]] + 0.18 + 0.08 * (k % 4)
-        marker, colour = styles[r["flag"]]
-        ax.plot([r["dose_min_mg_per_day"], r["dose_max_mg_per_day"]], [y, y], color=colour, linewidth=1.5)
-        ax.scatter(
-            [r["dose_min_mg_per_day"], r["dose_max_mg_per_day"]],
-            [y, y],
-            marker=marker,
-            color=colour,
-            s=45,
-            zorder=3,
-            edgecolor="black",
-            linewidth=0.4,
-            label=f"study dose: {r['flag']}",
-        )
-        if r["arms"] > 1:
-            ax.annotate(
-                f"\u00d7{r['arms']}",
-                (r["dose_max_mg_per_day"], y),
-                xytext=(5, -3),
-                textcoords="offset points",
-                fontsize=7.5,
+                marker="s" if single else None,
+                markersize=11,
+                markeredgecolor="#9ecae1",
             )
-    handles, labels = ax.get_legend_handles_labels()
-    uniq = dict(zip(labels, handles, strict=True))
-    ax.legend(uniq.values(), uniq.keys(), frameon=False, fontsize=8.5, loc="center left", bbox_to_anchor=(1, 0.5))
-    ax.set_yticks(range(len(lab)), lab["drug_id"])
-    ax.set_ylim(len(lab) - 0.35, -0.6)  # top to bottom; study doses sit just below their drug's row
+            end = r["usual_high"]
+            if _n(r["max"]) is not None:
+                ax.plot([r["max"]] * 2, [y - 0.3, y + 0.3], color="black", lw=2)
+                end = max(end, r["max"])
+            ax.annotate(
+                _label_dose_text(r), (end, y), xytext=(8, 0), textcoords="offset points", va="center", fontsize=9
+            )
+        else:
+            ax.text(0.01, y, "no labelled dose (NA)", fontsize=9, style="italic", va="center", transform=left_edge)
+        for k, (_, g) in enumerate(groups[groups["drug_id"] == d].iterrows(), start=1):
+            at = y + k
+            marker, colour = DOSE_STYLE[g["flag"]]
+            ax.plot([g["low"], g["high"]], [at, at], color=colour, lw=2)
+            ax.scatter(
+                [g["low"], g["high"]],
+                [at, at],
+                marker=marker,
+                color=colour,
+                s=40,
+                zorder=3,
+                edgecolor="black",
+                linewidth=0.4,
+            )
+            ax.annotate(
+                _study_dose_text(g),
+                (g["high"], at),
+                xytext=(8, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8.5,
+                color="#1a1a1a",
+            )
+        y += heights[d]
+        ax.axhline(y - 0.5, color="#dddddd", lw=0.8)
+    ax.set_yticks(centres, lab["drug_id"])
+    ax.set_ylim(y - 0.5, -0.6)
     ax.set_xscale("log")
+    ax.set_xlim(4, 6000)  # room on the right for the direct labels
     figures.plain_numbers(ax.xaxis)
+    ax.tick_params(axis="y", length=0)
     ax.set_xlabel("daily dose, mg/day (log scale)")
-    return figures.png(fig)
+    return figures.svg(fig, dose_rows(lab, groups))
+
+
+def _label_dose_text(r) -> str:
+    """The text beside a drug's labelled dose: "label: usual 30–75 mg, max 100 mg"."""
+    single = r["usual_low"] == r["usual_high"]
+    usual = _mg(r["usual_low"]) if single else f"{_mg(r['usual_low'])}–{_mg(r['usual_high'])}"
+    return f"label: usual {usual} mg" + (f", max {_mg(r['max'])} mg" if _n(r["max"]) is not None else "")
+
+
+def _study_dose_text(g) -> str:
+    """The text beside a mark of study doses: "3 arms, 30–60 mg: within labelled range"."""
+    arms = f"{g['arms']} arm" + ("s" if g["arms"] != 1 else "")
+    dose = _mg(g["low"]) if g["low"] == g["high"] else f"{_mg(g['low'])}–{_mg(g['high'])}"
+    return f"{arms}, {dose} mg: {g['flag']}"
+
+
+def dose_rows(lab, groups):
+    """The dose chart's rows, as drawn: per drug, its label's usual daily dose and maximum (or that the label gives
+    none), then each mark of its study doses (:func:`dose_groups`: kind of dose, lowest and highest dose, arms),
+    each with the text written beside it."""
+    import pandas as pd
+
+    rows = []
+    for _, r in lab.iterrows():
+        d = r["drug_id"]
+        if _n(r["usual_low"]) is None:
+            rows.append({"drug_id": d, "shown": "label dose", "label": "no labelled dose (NA)"})
+        else:
+            high_max = {
+                "low": r["usual_low"],
+                "high": r["usual_high"],
+                "max": r["max"] if _n(r["max"]) is not None else None,
+            }
+            rows.append({"drug_id": d, "shown": "label dose", **high_max, "label": _label_dose_text(r)})
+        for _, g in groups[groups["drug_id"] == d].iterrows():
+            rows.append(
+                {
+                    "drug_id": d,
+                    "shown": f"study dose: {g['flag']}",
+                    "low": g["low"],
+                    "high": g["high"],
+                    "arms": g["arms"],
+                    "label": _study_dose_text(g),
+                }
+            )
+    out = pd.DataFrame(rows, columns=["drug_id", "shown", "low", "high", "max", "arms", "label"])
+    out["arms"] = out["arms"].astype("Int64")
+    return out
 
 
 def dose_table(name: str = "tbl-study-doses"):
@@ -410,21 +614,53 @@ def profile_numbers() -> dict:
     return out
 
 
-PHARMACIST = {
-    "boxed_warning": "Boxed warning",
-    "contraindications": "Contraindications",
-    "renal_impairment": "Renal impairment",
-    "hepatic_impairment": "Hepatic impairment",
-    "elderly": "Older adults",
-    "interaction_alcohol": "With alcohol",
-    "interaction_opioids": "With opioids",
-    "interaction_cns_depressants": "With other CNS depressants",
-    "interaction_cyp": "CYP interactions",
-    "half_life": "Half-life of the drug (h)",
-    "active_metabolites": "Active metabolites",
-    "active_metabolite_half_life": "Half-life of active metabolites (h)",
-    "populations_not_established": "Where efficacy or safety is not established",
-}
+PHARMACIST = [  # what the pharmacist table shows, in order (labels: FIELD_LABELS)
+    "boxed_warning",
+    "contraindications",
+    "renal_impairment",
+    "hepatic_impairment",
+    "elderly",
+    "interaction_alcohol",
+    "interaction_opioids",
+    "interaction_cns_depressants",
+    "interaction_cyp",
+    "half_life",
+    "active_metabolites",
+    "active_metabolite_half_life",
+    "populations_not_established",
+]
+
+
+def label_warnings(drugs: list[str]) -> dict[str, str]:
+    """Each drug's key label warning: its boxed warning, else its first listed warning (the text before any
+    parenthesis); drugs with neither are left out."""
+    v, out = values(), {}
+    for drug in drugs:
+        for field in ("boxed_warning", "warnings"):
+            row = first(drug, field, v, missing=True)
+            if row is not None and not _isna_text(row["value"]) and not str(row["value"]).startswith("none"):
+                out[drug] = str(row["value"]).split(" (")[0]
+                break
+    return out
+
+
+def key_points():
+    """The opening of the profiles chapter (numbers glued by :func:`profile_numbers`; warnings from the labels)."""
+    g = render.glued
+    warnings = label_warnings(DRUGS)
+    return render.key_points(
+        [
+            f"**Lanperisone is barely documented.** Pharmacokinetic and dosing items with a source: "
+            f"{g('pk_lan_sourced')}; unknown (NA): {g('pk_lan_na')}. It has no label.",
+            f"**Doses in trials.** {g('dose_above')} of {g('dose_arms')} study arms with a recorded daily dose lie "
+            f"above the labelled range and {g('dose_below')} below the usual range.",
+            "**Key label warnings.** "
+            + "; ".join(f"{d.capitalize()}: {render.escape(w)}" for d, w in warnings.items())
+            + ".",
+            f"**Identity checked.** RDKit's formula and weight agree with the published values for {g('id_checked')} "
+            f"drugs; {g('id_unchecked')} has no published value to check.",
+        ]
+    )
 
 
 def pharmacist_value_ids(v) -> set[str]:
@@ -440,15 +676,15 @@ def pharmacist_table(name: str = "tbl-pharmacist"):
 
     v = values()
     rows = []
-    for field, label in PHARMACIST.items():
-        row = {"item": label}
+    for field in PHARMACIST:
+        row = {"item": field_label(field, v)}
         for drug in DRUGS:
-            cell = v[(v["drug_id"] == drug) & (v["field"] == field)]
-            if cell.empty or _isna_text(cell.iloc[0]["value"]):
+            cell = first(drug, field, v, missing=True)
+            if cell is None or _isna_text(cell["value"]):
                 row[drug] = "NA"
             else:
-                keys = ",".join(dict.fromkeys(k.strip() for k in str(cell.iloc[0]["source_key"]).split(";")))
-                row[drug] = f"{render.escape(cell.iloc[0]['value'])} {{cite:p}}`{keys}`"
+                keys = ",".join(dict.fromkeys(k.strip() for k in str(cell["source_key"]).split(";")))
+                row[drug] = f"{render.escape(cell['value'])} {{cite:p}}`{keys}`"
         rows.append(row)
     render.table(
         pd.DataFrame(rows),
@@ -456,6 +692,7 @@ def pharmacist_table(name: str = "tbl-pharmacist"):
         "What to check first, per drug: special populations, interactions and active metabolites (labels first)",
         {"item": "Item", **{d: d.capitalize() for d in DRUGS}},
         myst_cols=tuple(DRUGS),
+        per_drug=True,
     )
 
 

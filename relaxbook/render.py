@@ -110,8 +110,12 @@ def table(
     myst_cols: tuple[str, ...] = (),
     max_rows: int | None = MAX_ROWS,
     source: str | None = None,
+    per_drug: bool = False,
 ):
     """Display ``df`` as a numbered, captioned MyST table with label ``name`` (use ``{numref}`name```).
+
+    ``per_drug`` marks a table with one column per drug after a first column of row labels (class ``per-drug``:
+    the labels keep their words whole, the drug columns share the rest).
 
     A table longer than ``max_rows`` (default :data:`MAX_ROWS`) shows its first rows and a note linking the full
     ``source`` file (or, without one, pointing to the page's data box), so pages stay readable at any data size."""
@@ -121,7 +125,8 @@ def table(
         raise ValueError(f"table label '{name}' must look like tbl-some-name")
     df, note = first_rows(df, max_rows, source)
     body = markdown_table(df, columns, cite_cols, myst_cols)
-    text = f"```{{table}} {escape(caption)}\n:name: {name}\n:align: left\n\n{body}\n```"
+    options = f":name: {name}\n:align: left\n" + (":class: per-drug\n" if per_drug else "")
+    text = f"```{{table}} {escape(caption)}\n{options}\n{body}\n```"
     display(Markdown(text + (f"\n\n{note}" if note else "")))
 
 
@@ -137,3 +142,37 @@ def sourced_table(df, status_col, name, caption, columns):
     df = df.copy()
     df[status_col] = df[status_col].map(status_text)
     table(df, name, caption, columns, cite_cols=("source_key",))
+
+
+KEY_POINTS = (3, 5)  # every evidence chapter opens with this many key points (tests/test_key_points.py)
+
+
+def glued(key: str) -> str:
+    """MyST for a number the chapter glued as ``key`` (``book.glue_numbers``): shown in place, checked by the tests
+    against the CSVs, and a missing key fails the build."""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", key):
+        raise ValueError(f"'{key}' is not a glue key")
+    return "{glue:text}`" + key + "`"
+
+
+def key_points(points: list[str]):
+    """A chapter's opening: 3-5 key points in plain words, as a boxed list (the style of the landing page's "In two
+    minutes"). Each point is MyST made by a chapter-API function: numbers in it are :func:`glued`, never typed."""
+    from IPython.display import Markdown
+
+    low, high = KEY_POINTS
+    if not low <= len(points) <= high:
+        raise ValueError(f"{len(points)} key points: a chapter opens with {low} to {high}")
+    body = "\n".join(f"- {p}" for p in points)
+    return Markdown(f"```{{admonition}} Key points\n:class: key-points\n\n{body}\n```")
+
+
+def status_point(prefix: str) -> str:
+    """The key point on how the guide's statements in a chapter fared, from the counts glued by
+    ``claims.chapter_numbers(chapter, prefix)``."""
+    g = lambda k: glued(f"{prefix}_{k}")  # noqa: E731
+    return (
+        f"**The guide here.** Of its {g('claims')} statements checked in this chapter, {g('verified')} are verified, "
+        f"{g('partly_verified')} partly verified, {g('unsupported')} unsupported, {g('contradicted')} contradicted by "
+        f"the records and {g('not_found')} rest on work that cannot be found."
+    )

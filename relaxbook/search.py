@@ -126,3 +126,21 @@ def methods_numbers() -> dict:
         "m_source_not_found": int(findings.get("source not found", 0)),
         "m_last_checked": str(elements["date_checked"].max()),
     }
+
+
+def key_points():
+    """The opening of the Methods chapter (numbers glued by :func:`methods_numbers`)."""
+    g = render.glued
+    return render.key_points(
+        [
+            f"**Search.** {g('prisma_queries')} documented queries of public records found {g('prisma_included')} "
+            f"studies and reviews that meet the rules, {g('prisma_included_new')} of them new to this book.",
+            f"**Checking.** Each of the guide's {g('m_claims')} statements was split into parts that can be checked "
+            f"one by one ({g('m_elements')} in all), each against a primary record.",
+            f"**Findings.** {g('m_supported')} parts are supported, {g('m_contradicted')} contradicted and "
+            f"{g('m_not_addressed')} not addressed by any checked source; for {g('m_source_not_found')} the cited "
+            "work cannot be found.",
+            "**Rules, not judgement.** A statement's status follows from its parts by one rule; risk of bias follows "
+            f"RoB 2 and certainty GRADE. Last check: {g('m_last_checked')}.",
+        ]
+    )

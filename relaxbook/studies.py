@@ -26,11 +26,41 @@ def study_value(study_id: str, column: str):
     return value.item() if hasattr(value, "item") else value
 
 
+FREQUENCY = {  # dosing abbreviations as a reader says them
+    r"\bb\.i\.d\.|\bBID\b": "twice daily",
+    r"\bt\.i\.d\.|\bTID\b": "three times daily",
+    r"\bq\.i\.d\.|\bQID\b": "four times daily",
+}
+
+
+def arm_label(intervention, dose_text) -> str:
+    """An arm as a reader names it, from its drug and dose (never its id): "Baclofen 5 mg three times daily";
+    the intervention alone when it already states that dose or there is none."""
+    import re
+
+    text = str(intervention)
+    dose = "NA" if not isinstance(dose_text, str) else "" if dose_text == "not applicable" else dose_text
+    if dose.startswith("NA"):  # unknown stays NA
+        dose = "(dose NA)"
+    amount = re.search(r"\d+(\.\d+)? ?mg", dose)
+    if dose and not (amount and re.search(r"\b" + re.escape(amount.group()), text)):  # not said already
+        text = f"{text}{': ' if ' plus ' in text else ' '}{dose}"
+    for pattern, words in FREQUENCY.items():
+        text = re.sub(pattern, words, text)
+    return text[:1].upper() + text[1:]
+
+
+def arm_labels():
+    """arm_id -> :func:`arm_label` of every arm in arms.csv."""
+    arms = datapkg.load("arms")
+    return dict(zip(arms["arm_id"], map(arm_label, arms["intervention"], arms["dose_text"]), strict=True))
+
+
 def characteristics_table(name: str = "tbl-characteristics"):
     studies = datapkg.load("studies")
     arms = datapkg.load("arms")
     doses = (
-        arms.assign(d=arms["intervention"] + ": " + arms["dose_text"].fillna("NA"))
+        arms.assign(d=[arm_label(i, d) for i, d in zip(arms["intervention"], arms["dose_text"], strict=True)])
         .groupby("study_id")["d"]
         .apply("; ".join)
     )
@@ -167,50 +197,112 @@ def design_table(name: str = "tbl-design"):
     )
 
 
+# RoB 2 judgements: the fill of a cell (light, so the judgement written in it stays readable) and the word written.
 ROB_STYLE = {
-    "low": ("+", "#009E73"),
-    "some concerns": ("!", "#E69F00"),
-    "high": ("−", "#D55E00"),
-    "not assessable": ("?", "#BBBBBB"),
+    "low": ("#bfe6d3", "low"),
+    "some concerns": ("#fbe1a6", "some\nconcerns"),
+    "high": ("#f4b48f", "high"),
+    "not assessable": ("#ececec", "not\nassessable"),
 }
 
 
+def rob_domain_name(domain: str) -> str:
+    """A RoB 2 domain of the data in words: "D1 randomisation process" -> "Randomisation process"."""
+    import re
+
+    words = re.sub(r"^D\d+\s+", "", str(domain).strip())
+    return words[:1].upper() + words[1:]
+
+
+def short_label(label: str) -> str:
+    """A study as "First author year" from its label in studies.csv ("Roussan et al. 1985 (as the guide names it)" ->
+    "Roussan 1985"; "Garg and Yadav (year not shown)" -> "Garg, year NA"). A label that names no author keeps its
+    words up to the first comma or parenthesis, with the year ("Baclofen vs diazepam trial, 1974" -> "Baclofen vs
+    diazepam trial 1974")."""
+    import re
+
+    text = str(label)
+    year = re.search(r"\b(1[89]\d\d|20\d\d)\b", text)
+    when = year.group(1) if year else "year NA"
+    author = re.match(
+        r"((?:(?:van|von|de|der|den|da) )*[A-Z][\w'\-]+)(?: et al\.?| and [A-Z][\w'\-]+)(?=[\s(,]|$)", text
+    )
+    if author:
+        return f"{author.group(1)} {when}" if year else f"{author.group(1)}, {when}"
+    head = re.split(r"[,(]", text, maxsplit=1)[0].strip()
+    head = re.sub(r"\s*\b(1[89]\d\d|20\d\d)\b\s*$", "", head)
+    return f"{head} {when}" if year else f"{head}, {when}"
+
+
+def short_labels(labels) -> list[str]:
+    """:func:`short_label` of each label, made unique in order ("Friedman 2017a", "Friedman 2017b")."""
+    shorts = [short_label(x) for x in labels]
+    counts, seen = Counter(shorts), Counter()
+    out = []
+    for s in shorts:
+        if counts[s] > 1:
+            out.append(f"{s}{'abcdefghijklmnopqrstuvwxyz'[seen[s]]}")
+            seen[s] += 1
+        else:
+            out.append(s)
+    return out
+
+
 def rob_figure():
-    """Traffic-light plot of RoB 2 judgements: symbol and colour per cell, study x domain."""
+    """Risk of bias per study (rows, "First author year") and RoB 2 domain (columns, in words): each cell coloured and
+    with its judgement written in it."""
     figures.use_style()
+    import textwrap
+
     import matplotlib.pyplot as plt
+    import pandas as pd
+    from matplotlib.patches import Rectangle
 
     rob = datapkg.load("risk_of_bias")
     labels = datapkg.load("studies").set_index("study_id")["label"]
     studies = list(dict.fromkeys(rob["study_id"]))
     domains = list(dict.fromkeys(rob["domain"]))
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(studies) + 1.6))
     judged: dict[tuple, str] = {}
     for row in rob.itertuples(index=False):
         judged.setdefault((row.study_id, row.domain), row.judgement)  # the first judgement of a cell, as listed
-    cells: dict[str, list[tuple[int, int]]] = {}  # colour -> the cells drawn in it: one scatter per colour
+    short = dict(zip(studies, short_labels(labels[s] for s in studies), strict=True))  # "First author year"
+    fig, ax = plt.subplots(figsize=(1.7 + 1.05 * len(domains), 0.42 * len(studies) + 1.3))
     for i, s in enumerate(studies):
         for j, d in enumerate(domains):
-            sym, colour = ROB_STYLE[judged[(s, d)]]
-            cells.setdefault(colour, []).append((j, i))
-            ax.text(j, i, sym, ha="center", va="center", fontsize=11, fontweight="bold", color="#111111")
-    for colour, xy in cells.items():
-        ax.scatter(*zip(*xy, strict=True), s=330, color=colour, edgecolors="#333333", linewidths=0.6)
-    ax.set_xticks(range(len(domains)), [d.split(" ", 1)[0] if d != "overall" else "Overall" for d in domains])
-    ax.set_yticks(range(len(studies)), [labels[s] for s in studies])
-    ax.invert_yaxis()
-    ax.set_xlim(-0.6, len(domains) - 0.4)
+            judgement = judged[(s, d)]
+            fill, word = ROB_STYLE[judgement]
+            overall = d == "overall"
+            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=fill, edgecolor="white", lw=1.5))
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                word,
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                linespacing=0.95,
+                color="#1a1a1a",
+                fontweight="bold" if judgement == "high" or overall else "normal",
+            )
+    if "overall" in domains:
+        ax.axvline(domains.index("overall"), color="#1a1a1a", lw=1.2)
+    ax.set_xlim(0, len(domains))
+    ax.set_ylim(len(studies), 0)
+    names = [textwrap.fill(rob_domain_name(d), 13, break_on_hyphens=False) for d in domains]
+    ax.set_xticks([j + 0.5 for j in range(len(domains))], names, fontsize=9)
+    ax.xaxis.tick_top()
+    ax.set_yticks(
+        [i + 0.5 for i in range(len(studies))],
+        [textwrap.fill(short[s], 26) for s in studies],
+        fontsize=10,
+    )
+    ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.tick_params(length=0)
-    handles = [
-        plt.Line2D(
-            [], [], marker="o", linestyle="", markersize=11, color=c, markeredgecolor="#333333", label=f"{sym}  {j}"
-        )
-        for j, (sym, c) in ROB_STYLE.items()
+    cells = [
+        {"study": short[s], "domain": rob_domain_name(d), "judgement": judged[(s, d)]} for s in studies for d in domains
     ]
-    ax.legend(handles=handles, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=4, fontsize=9)
-    return figures.png(fig)
+    return figures.svg(fig, pd.DataFrame(cells, columns=["study", "domain", "judgement"]))
 
 
 def flow_counts() -> dict[str, int]:
@@ -230,43 +322,60 @@ def flow_counts() -> dict[str, int]:
         "flow_partly": int(status.get("partly verified", 0)),
         "flow_not_found": int(status.get("not found", 0)),
         "flow_added": len(added),
+        "flow_from_guide": len(studies) - len(added),
+        "flow_considered": len(studies),
         "flow_included": int((studies["inclusion"] == "included").sum()),
         "flow_excluded": int((studies["inclusion"] == "excluded").sum()),
     }
 
 
-def source_flow_figure():
-    """PRISMA-like flow: references in the source -> works identified -> checked -> studies included/excluded."""
+def source_flow():
+    """The source flow as boxes and how they add up: ``(boxes, splits, merges, links)``. ``boxes``: id -> (label,
+    count, kind); ``splits``: (box, [boxes it splits into]), each box the sum of its parts; ``merges``: (box, [boxes
+    that flow into it]), each box the sum of its inputs; ``links``: (from, to, label), a relation that is no sum (the
+    works the guide cites lead to some of the studies). Every count comes from the data (:func:`flow_counts`)."""
+    from relaxbook.data.status import ICONS, STATUSES
+
     c = flow_counts()
+    refs = datapkg.load("guide_references")
+    works = refs.drop_duplicates("source_key")
+    statuses = Counter(works.loc[works["identifies_work"] != "no", "status"])
+    boxes = {
+        "refs": ("References in the source guide", c["flow_refs"], "step"),
+        "dup": ("Same work cited twice", c["flow_duplicates"], "excluded"),
+        "nowork": ("Site names identifying no work", c["flow_no_work"], "excluded"),
+        "works": ("Distinct works identified,\nchecked against primary records", c["flow_works"], "step"),
+        "from_guide": ("Studies the guide's\nreferences lead to", c["flow_from_guide"], "step"),
+        "added": ("Studies added\nby this book", c["flow_added"], "step"),
+        "considered": ("Studies considered", c["flow_considered"], "step"),
+        "inc": ("Studies included as evidence", c["flow_included"], "effect"),
+        "exc": ("Studies excluded", c["flow_excluded"], "excluded"),
+    }
+    checked = []
+    for status in [*STATUSES, *sorted(set(statuses) - set(STATUSES))]:  # every status present: the split adds up
+        if statuses.get(status):
+            mark = f"{ICONS[status]} " if status in ICONS else ""
+            boxes[f"status {status}"] = (f"{mark}{status}", statuses[status], "process")
+            checked.append(f"status {status}")
+    splits = [("refs", ["dup", "nowork", "works"]), ("works", checked), ("considered", ["inc", "exc"])]
+    merges = [("considered", ["from_guide", "added"])]
+    links = [("works", "from_guide", "some report studies")]
+    return boxes, splits, merges, links
+
+
+def source_flow_figure():
+    """PRISMA-like flow: references in the source -> works identified -> checked; studies from the guide and added by
+    this book -> considered -> included/excluded. Every box equals the sum of the boxes it splits into."""
+    boxes, splits, merges, links = source_flow()
     studies = datapkg.load("studies")
-    reasons = "\n".join(
-        f"{r['label']}: {short_reason(r['exclusion_reason'])}"
-        for _, r in studies[studies["inclusion"] == "excluded"].iterrows()
-    )
+    excluded = studies[studies["inclusion"] == "excluded"]
+    reasons = "".join(f"\n{r['label']}: {short_reason(r['exclusion_reason'])}" for _, r in excluded.iterrows())
     nodes = [
-        ("refs", f"References in the source guide\nn = {c['flow_refs']}", "step"),
-        ("dup", f"Same work cited twice\nn = {c['flow_duplicates']}", "excluded"),
-        ("nowork", f"Site names identifying no work\nn = {c['flow_no_work']}", "excluded"),
-        ("works", f"Distinct works identified\nn = {c['flow_works']}", "step"),
-        (
-            "checked",
-            f"Checked against primary records\nverified {c['flow_verified']} · partly {c['flow_partly']}"
-            f" · not found {c['flow_not_found']}",
-            "process",
-        ),
-        ("added", f"Studies added by this book\nn = {c['flow_added']}", "step"),
-        ("inc", f"Studies included as evidence\nn = {c['flow_included']}", "effect"),
-        ("exc", f"Studies excluded\nn = {c['flow_excluded']}\n{reasons}", "excluded"),
+        (key, f"{label}\nn = {n}" + (reasons if key == "exc" else ""), kind) for key, (label, n, kind) in boxes.items()
     ]
-    edges = [
-        ("refs", "dup", ""),
-        ("refs", "nowork", ""),
-        ("refs", "works", ""),
-        ("works", "checked", ""),
-        ("checked", "inc", ""),
-        ("added", "inc", ""),
-        ("checked", "exc", ""),
-    ]
+    edges = [(parent, child, "") for parent, children in splits for child in children]
+    edges += [(part, whole, "") for whole, parts in merges for part in parts]
+    edges += list(links)
     return figures.flow_diagram(nodes, edges)
 
 
@@ -290,3 +399,53 @@ def excluded_table(name: str = "tbl-excluded"):
         max_rows=render.LIST_ROWS,
         source="data/studies.csv",
     )
+
+
+def clinical_key_points():
+    """The opening of the clinical chapter (numbers glued by :func:`study_numbers`, ``claims.chapter_numbers``
+    and ``certainty.comparison_numbers``)."""
+    g = render.glued
+    return render.key_points(
+        [
+            f"**Head to head.** Only {g('n_direct')} included studies compare two of the book's drugs directly; "
+            f"{g('n_indirect')} compare baclofen with tolperisone, a relative of lanperisone.",
+            f"**Lanperisone in people.** {g('lanperisone_clinical_studies')} studies compare it with baclofen or "
+            f"diazepam; the guide's trial of {g('guide_trial_n')} patients cannot be found.",
+            f"**The evidence base.** {g('n_studies')} studies: {g('n_included')} used as evidence and "
+            f"{g('n_excluded')} excluded (retracted, or not found).",
+            render.status_point("clin"),
+        ]
+    )
+
+
+def protocol_numbers() -> dict[str, int]:
+    protocols = datapkg.load("protocols")
+    return {"prot_protocols": int(protocols["protocol_id"].nunique()), "prot_items": len(protocols)}
+
+
+def protocols_key_points():
+    """The opening of the protocols chapter (numbers glued by :func:`protocol_numbers` and
+    ``claims.chapter_numbers("protocols", "prot")``; excluded studies and scale names from the data)."""
+    g = render.glued
+    protocols = datapkg.load("protocols")
+    studies = datapkg.load("studies").set_index("study_id")
+    used = studies.loc[protocols["study_id"].unique()]
+    excluded = used[used["inclusion"] == "excluded"]
+    scales = datapkg.load("scales")
+    points = [
+        f"**Protocols.** The guide's {g('prot_protocols')} protocols are rebuilt item by item ({g('prot_items')} "
+        "items), each beside what the study's own record says.",
+        render.status_point("prot"),
+        "**Outcome scales.** " + "; ".join(render.escape(n) for n in scales["name"]) + ".",
+    ]
+    if len(excluded):
+        points.insert(
+            2,
+            "**Not evidence.** "
+            + "; ".join(
+                f"{render.escape(label)}: {render.escape(short_reason(reason))}"
+                for label, reason in zip(excluded["label"], excluded["exclusion_reason"], strict=True)
+            )
+            + ", so its protocol is shown for the record only.",
+        )
+    return render.key_points(points)

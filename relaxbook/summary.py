@@ -4,19 +4,12 @@ at-a-glance table of the reader's questions per drug."""
 
 from __future__ import annotations
 
-from relaxbook import certainty, claims, render
+from relaxbook import certainty, claims, profiles, render
 from relaxbook.data import datapkg
 
 DRUGS = ["lanperisone", "baclofen", "diazepam"]
 # GRADE's standard wording for each certainty level (Santesso et al. 2020, GRADE guidelines 26)
 GRADE_WORDS = {"high": "", "moderate": "probably", "low": "may", "very low": "the evidence is very uncertain"}
-CONCLUSIONS = {
-    "c43": "Baclofen vs diazepam for spasticity",
-    "c45": "Sedation",
-    "c46": "Lanperisone in people",
-    "c47": "Tolperisone as a bridge to baclofen",
-    "c48": "What is needed",
-}
 
 
 def _certainty_phrase(level: str | None) -> str:
@@ -31,15 +24,15 @@ def key_findings():
     evidence, then what the guide got wrong and the labels' key warnings."""
     from IPython.display import Markdown
 
-    concl = datapkg.load("conclusions").set_index("claim_id")
     grades = {r["comparison_id"]: r for r in certainty.certainty_rows()}
     lines = []
-    for cid, topic in CONCLUSIONS.items():
-        row = concl.loc[cid]
+    for row in findings():
+        topic = row["topic"]
         grade = grades.get(row["comparison_id"]) if isinstance(row["comparison_id"], str) else None
         level = _certainty_phrase(grade["level"]) if grade else "animal data only"
         lines.append(
-            f"- **{topic}.** {render.escape(row['book_statement'])} ({level}; {{ref}}`evidence <conclusions>`)"
+            f"- **{render.escape(topic)}.** {render.escape(row['book_statement'])} "
+            f"({level}; {{ref}}`evidence <conclusions>`)"
         )
     counts = claims.claim_counts()
     lines.append(
@@ -56,17 +49,14 @@ def key_findings():
     return Markdown("\n".join(lines))
 
 
+def findings() -> list[dict]:
+    """The conclusions the landing page lists as key findings: those with a ``topic`` in conclusions.csv, in order."""
+    concl = datapkg.load("conclusions")
+    return concl[concl["topic"].notna()].to_dict("records")
+
+
 def _warnings() -> dict[str, str]:
-    v = datapkg.load("drug_values")
-    out = {}
-    for drug in ["baclofen", "diazepam", "tolperisone"]:
-        for field in ("boxed_warning", "warnings"):
-            cell = v[(v["drug_id"] == drug) & (v["field"] == field)]
-            value = str(cell.iloc[0]["value"]) if len(cell) else "NA"
-            if value not in ("NA", "<NA>") and not value.startswith("none"):
-                out[drug] = value.split(" (")[0]
-                break
-    return out
+    return profiles.label_warnings(["baclofen", "diazepam", "tolperisone"])
 
 
 def at_a_glance(name: str = "tbl-at-a-glance"):
@@ -112,4 +102,5 @@ def at_a_glance(name: str = "tbl-at-a-glance"):
         name,
         "At a glance: the questions a reader brings, per drug",
         {"item": "Question", **{d: d.capitalize() for d in DRUGS}},
+        per_drug=True,
     )

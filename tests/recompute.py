@@ -73,6 +73,18 @@ def expected_profile_numbers() -> dict:
     return out
 
 
+def comparator_of(e: dict, st: list[dict]) -> dict:
+    """The comparator arm's row of outcome_stats.csv for experimental row ``e``: same study, outcome and timepoint."""
+    return next(
+        r
+        for r in st
+        if r["role"] == "comparator"
+        and r["study_id"] == e["study_id"]
+        and r["outcome"] == e["outcome"]
+        and r["timepoint"] == e["timepoint"]
+    )
+
+
 def expected_effect_numbers() -> dict:
     """csv-only recomputation of effects.effect_numbers()."""
     st, studies = rows("outcome_stats"), {s["study_id"]: s for s in rows("studies")}
@@ -85,14 +97,7 @@ def expected_effect_numbers() -> dict:
     }
     computed_studies, groups = set(), {}
     for e in (r for r in st if r["role"] == "experimental"):
-        c = next(
-            r
-            for r in st
-            if r["role"] == "comparator"
-            and r["study_id"] == e["study_id"]
-            and r["outcome"] == e["outcome"]
-            and r["timepoint"] == e["timepoint"]
-        )
+        c = comparator_of(e, st)
         out["eff_contrasts"] += 1
         if studies[e["study_id"]]["inclusion"] == "excluded":
             out["eff_excluded"] += 1
@@ -121,6 +126,37 @@ def expected_effect_numbers() -> dict:
     # pooled: a comparison, outcome and measure with at least two studies, one row each
     out["eff_pooled"] = sum(1 for ids in groups.values() if len(set(ids)) >= 2 and len(ids) == len(set(ids)))
     return out
+
+
+def expected_head_to_head_numbers() -> dict:
+    """csv-only recomputation of effects.head_to_head_numbers() (baclofen vs diazepam)."""
+    pair = {
+        s["study_id"]
+        for s in rows("studies")
+        if sorted(d.strip() for d in s["comparison"].split(" vs ")) == ["baclofen", "diazepam"]
+        and s["inclusion"] == "included"
+    }
+    results = [f for f in rows("findings") if f["study_id"] in pair]
+    stats = rows("outcome_stats")
+
+    def complete(arm):
+        if arm["measure"] == "events":
+            return "NA" not in (arm["events"], arm["n"])
+        return "NA" not in (arm["mean"], arm["dispersion"], arm["n"]) and arm["dispersion_type"] in ("SD", "SE")
+
+    with_ci = 0
+    for f in results:
+        arms = [a for a in stats if a["study_id"] == f["study_id"] and a["scale_id"] == f["scale_id"] != "NA"]
+        by_key = {}
+        for a in arms:
+            by_key.setdefault((a["outcome"], a["timepoint"]), []).append(a)
+        with_ci += any(len(g) == 2 and all(complete(a) for a in g) for g in by_key.values())
+    return {
+        "h2h_studies": len(pair),
+        "h2h_results": len(results),
+        "h2h_with_direction": sum(f["favours"] != "NA" for f in results),
+        "h2h_with_ci": with_ci,
+    }
 
 
 def participants(study_ids: list[str], drugs: list[str]) -> list[int | None]:
@@ -224,3 +260,152 @@ def expected_changelog_numbers() -> dict:
         "changelog_last_release": order[-1],
         "changelog_unreleased_changed": sum(last.get(k) != now.get(k) for k in last.keys() | now.keys()),
     }
+
+
+# --- the rows each figure draws (compared with the figure's data download) ------------------------------------------
+
+Z = 1.959963984540054
+
+
+def expected_claim_status_rows() -> dict[tuple[str, str], int]:
+    """(chapter, status) -> statements of the guide, every pair of a chapter in claims.csv and a status (zeros too)."""
+    claims = claims_with_status()
+    chapters = list(dict.fromkeys(c["chapter"] for c in claims))
+    statuses = ["verified", "partly verified", "unsupported", "contradicted", "not found"]
+    counts = Counter((c["chapter"], c["status"]) for c in claims)
+    return {(ch, s): counts.get((ch, s), 0) for ch in chapters for s in statuses}
+
+
+# The safety matrix's rows as a reader sees them, with the words of a statement that put it in each (written here
+# from the chart's specification, not imported: a change of the grouping in relaxbook must show up as a failure).
+MATRIX_ROWS = {
+    "Drowsiness, sleepiness": ["drowsiness", "sleepiness", "somnolence", "daytime sedation", "no sedation"],
+    "Withdrawal reactions on stopping abruptly": ["withdrawal", "abrupt stop"],
+    "Abuse, addiction, dependence": ["abuse", "addiction", "dependence"],
+    "Breathing depression with opioids": ["with opioids", "respiratory depression"],
+    "Allergic and severe skin reactions": ["hypersensitivity", "anaphylaxis", "stevens-johnson", "epidermal"],
+    "Weakness, light-headedness": ["asthenia", "weakness", "light-headedness"],
+    "Headache": ["headache"],
+    "Stomach pain, indigestion": ["dyspepsia", "epigastric"],
+}
+MATRIX_OTHER = "Other effects (see the table)"
+
+
+def _matrix_entry(r: dict) -> tuple[int, str, str]:
+    """(rank, kind, text) of one statement of adverse_effects.csv: the lower the rank, the more it says."""
+    context = r["context"].lower() if r["context"] not in ("", "NA") else ""
+    if r["effect"].lower().startswith("no "):
+        return 4, "not seen", "not seen"
+    if "boxed warning" in context:
+        return 0, "boxed", "boxed\nwarning" + ("\nintrathecal" if "intrathecal" in context else "")
+    if r["frequency_text"] not in ("", "NA"):
+        freq = r["frequency_text"]  # "7.1% (placebo 3.8%)" is written on two lines: "7.1%", "placebo 3.8%"
+        if freq.endswith(")"):
+            freq = freq[:-1].replace(" (", "\n")
+        return 1, "frequency", freq
+    if "warning" in context:
+        return 2, "warning", "warning"
+    return 3, "reported", "reported"
+
+
+def expected_adverse_effect_rows() -> list[tuple[str, str, str, str]]:
+    """(row, drug, kind, text) of every cell of the drug x warning matrix, row by row, drugs as columns (compared
+    drugs first, in drugs.csv order). A cell holds what its statements say most strongly (a boxed warning or a
+    frequency before a warning or "reported"; "not seen" besides), at most two lines; a cell no statement speaks to
+    is "not stated"; a drug whose only statement is that no human data were found says so in every row."""
+    drugs = rows("drugs")
+    columns = [d["drug_id"] for d in drugs if d["role_in_book"] == "compared drug"]
+    columns += [d["drug_id"] for d in drugs if d["drug_id"] not in columns]
+    found: dict[tuple[str, str], set] = {}
+    no_data = set()
+    for r in rows("adverse_effects"):
+        text = r["effect"].lower()
+        groups = [name for name, words in MATRIX_ROWS.items() if any(w in text for w in words)] or [MATRIX_OTHER]
+        if text.startswith("no ") and groups == [MATRIX_OTHER]:
+            no_data.add(r["drug_id"])
+            continue
+        for g in groups:
+            found.setdefault((g, r["drug_id"]), set()).add(_matrix_entry(r))
+    cells = {}
+    for key, entries in found.items():
+        ranked = sorted(entries, key=lambda e: e[0])
+        top = ranked[0][0]
+        kept = [e for e in ranked if (e[0] <= 1 if top <= 1 else e[0] == top) or e[1] == "not seen"]
+        cells[key] = (kept[0][1], "\n".join(e[2] for e in kept[:2]))
+    no_data -= {d for _, d in cells}
+    shown = [g for g in [*MATRIX_ROWS, MATRIX_OTHER] if any((g, d) in cells for d in columns)]
+    return [
+        (g, d, *(("no data", "no human data found") if d in no_data else cells.get((g, d), ("not stated", "–"))))
+        for g in shown
+        for d in columns
+    ]
+
+
+def expected_head_to_head_directions() -> list[tuple[str, str]]:
+    """(outcome, direction) of every result of an included baclofen-diazepam trial in findings.csv, as the
+    head-to-head figure shows it ("favours <drug>", "no difference", or NA), and one NA row per trial with none."""
+    pair = [
+        s["study_id"]
+        for s in rows("studies")
+        if sorted(d.strip() for d in s["comparison"].split(" vs ")) == ["baclofen", "diazepam"]
+        and s["inclusion"] == "included"
+    ]
+    findings = rows("findings")
+    out = []
+    for sid in pair:
+        own = [f for f in findings if f["study_id"] == sid]
+        out += [
+            (f["outcome"], {"NA": "NA", "neither": "no difference"}.get(f["favours"], f"favours {f['favours']}"))
+            for f in own
+        ] or [("no result in the records checked", "NA")]
+    return out
+
+
+def expected_forest_rows() -> list[tuple]:
+    """(comparison, study label, outcome, timepoint, measure, estimate, CI low, CI high) of every risk ratio with
+    complete statistics in an included study: events and n in both arms; 0.5 added to every cell when one is zero."""
+    import math
+
+    st, studies = rows("outcome_stats"), {s["study_id"]: s for s in rows("studies")}
+    out = []
+    for e in (r for r in st if r["role"] == "experimental" and r["measure"] == "events"):
+        c = comparator_of(e, st)
+        study = studies[e["study_id"]]
+        if study["inclusion"] == "excluded" or "NA" in (e["events"], e["n"], c["events"], c["n"]):
+            continue
+        e1, n1, e2, n2 = float(e["events"]), float(e["n"]), float(c["events"]), float(c["n"])
+        if min(e1, e2, n1 - e1, n2 - e2) == 0:
+            e1, n1, e2, n2 = e1 + 0.5, n1 + 1, e2 + 0.5, n2 + 1
+        log_rr = math.log((e1 / n1) / (e2 / n2))
+        se = math.sqrt(1 / e1 - 1 / n1 + 1 / e2 - 1 / n2)
+        out.append(
+            (
+                study["comparison"],
+                study["label"],
+                e["outcome"],
+                e["timepoint"],
+                "RR",
+                math.exp(log_rr),
+                math.exp(log_rr - Z * se),
+                math.exp(log_rr + Z * se),
+            )
+        )
+    return out
+
+
+CHAPTER_PREFIXES = {"mechanisms": "mech", "clinical": "clin", "protocols": "prot", "safety": "safe"}
+
+
+def expected_chapter_numbers() -> dict:
+    """The per-chapter claim counts the key points state (claims.chapter_numbers), and the protocol counts."""
+    out = {}
+    claims = claims_with_status()
+    for chapter, prefix in CHAPTER_PREFIXES.items():
+        status = Counter(c["status"] for c in claims if c["chapter"] == chapter)
+        out[f"{prefix}_claims"] = sum(status.values())
+        for s in ("verified", "partly verified", "unsupported", "contradicted", "not found"):
+            out[f"{prefix}_{s.replace(' ', '_')}"] = status[s]
+    protocols = rows("protocols")
+    out["prot_protocols"] = len({p["protocol_id"] for p in protocols})
+    out["prot_items"] = len(protocols)
+    return out

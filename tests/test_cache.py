@@ -148,11 +148,15 @@ LAST_LOG: list[str] = [""]  # the last build()'s log
 COLD_LOG: list[str] = [""]
 
 
-def build(book: Path, strict: bool = True, warm: set[str] | None = None, **environ: str) -> set[str]:
+def build(
+    book: Path, strict: bool = True, warm: set[str] | None = None, out: Path | None = None, **environ: str
+) -> set[str]:
     """Build the scratch book; return the pages whose notebook was executed (from the build log: myst-nb's line
-    or relaxbook.ext.executor's). ``warm``: the pages that must have run on a warm kernel (relaxbook.ext.executor)."""
+    or relaxbook.ext.executor's). ``warm``: the pages that must have run on a warm kernel (relaxbook.ext.executor).
+    ``out``: build into that output folder (as `make book` does) instead of the book's own _build."""
     env = dict(os.environ, RELAXBOOK_ROOT=str(book), PYTHONPATH=str(book), **environ)  # kernels import the copy
     cmd = [str(BIN / "jupyter-book"), "build", "."] + (["--all"] if strict else [])  # strict by itself
+    cmd += ["--path-output", str(out)] if out is not None else []
     result = subprocess.run(cmd, cwd=book, env=env, capture_output=True, text=True, timeout=600)
     assert not processes_of(book), "a process the build started outlived it"
     log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # no colour codes
@@ -214,6 +218,19 @@ def test_a_cold_build_starts_the_chapters_that_run_the_most_code(book):
 
     heaviest = sorted(PAGES, key=code_size, reverse=True)
     assert started[:2] == heaviest[:2] and set(started) == set(PAGES)
+
+
+def test_a_cached_build_into_a_fresh_output_folder_executes_nothing_and_has_every_figure_file(book, tmp_path):
+    """`make book` builds into a new folder: chapters come from the execution cache, pages are read again, and each
+    figure's data (CSV) and image must be written there too (they travel with the cached outputs)."""
+    assert build(book, out=tmp_path / "fresh") == set()
+    fresh, kept = tmp_path / "fresh" / "_build" / "html", book / "_build" / "html"
+    figures = sorted(p.relative_to(kept) for p in (kept / "_downloads" / "figures").glob("*.csv"))
+    assert len(figures) >= 5
+    for name in figures:
+        assert (fresh / name).read_bytes() == (kept / name).read_bytes(), name
+    images = sorted(p.name for p in (kept / "_images").iterdir())
+    assert images and sorted(p.name for p in (fresh / "_images").iterdir()) == images
 
 
 def test_csv_edit_reexecutes_only_the_pages_that_read_it_and_shows_the_new_value(book):

@@ -122,7 +122,7 @@ def test_profile_charts_keep_their_na_notes_on_their_row_inside_the_plot_and_use
 
     monkeypatch.setattr(datapkg, "_declared", None)
     figs = []
-    monkeypatch.setattr(figures, "png", figs.append)
+    monkeypatch.setattr(figures, "svg", lambda fig, rows: figs.append(fig))
     profiles.dose_figure()
     profiles.timeline_figure()
     events = datapkg.load("regulatory_events")

@@ -5,40 +5,10 @@ from __future__ import annotations
 
 import csv
 import math
-import shutil
 
 import pytest
 
-from conftest import ROOT
-
-
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    """A scratch copy of data/ and references.bib that the data layer reads instead of the real ones."""
-    from relaxbook.data import datapkg, paths
-
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    shutil.copy(ROOT / "references.bib", tmp_path / "references.bib")
-    (tmp_path / "_toc.yml").write_text("root: intro\n")
-    monkeypatch.setattr(paths, "ROOT", tmp_path)
-    monkeypatch.setattr(paths, "DATA", tmp_path / "data")
-    monkeypatch.setattr(paths, "PACKAGE", tmp_path / "data" / "datapackage.json")
-    monkeypatch.setattr(paths, "BIB", tmp_path / "references.bib")
-    monkeypatch.setattr(datapkg, "_declared", None)
-    monkeypatch.setattr(datapkg, "_loaded", {})
-    return tmp_path / "data"
-
-
-def rewrite(path, change):
-    """Apply ``change(rows)`` to the rows of CSV ``path`` (a list of dicts) and write them back."""
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        fields, rows = reader.fieldnames, list(reader)
-    rows = change(rows)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+from conftest import rewrite
 
 
 def test_a_formula_looking_text_cell_is_neutralised_in_the_download(data, tmp_path):

@@ -13,9 +13,11 @@ from bs4 import BeautifulSoup
 from conftest import EXECUTED, ROOT, claims_with_status, toc_files
 from recompute import (
     expected_changelog_numbers,
+    expected_chapter_numbers,
     expected_comparison_numbers,
     expected_conclusion_numbers,
     expected_effect_numbers,
+    expected_head_to_head_numbers,
     expected_methods_numbers,
     expected_profile_numbers,
 )
@@ -192,10 +194,12 @@ def expected_numbers() -> dict[str, object]:
         **audit_expected(claims, studies, refs),
         **expected_profile_numbers(),
         **expected_effect_numbers(),
+        **expected_head_to_head_numbers(),
         **expected_comparison_numbers(),
         **expected_conclusion_numbers(),
         **expected_methods_numbers(),
         **expected_changelog_numbers(),
+        **expected_chapter_numbers(),
     }
 
 
@@ -227,6 +231,8 @@ def audit_expected(claims, studies, refs) -> dict[str, object]:
             "flow_partly": wstatus["partly verified"],
             "flow_not_found": wstatus["not found"],
             "flow_added": sum(s["guide_refs"] == "none" for s in studies),
+            "flow_from_guide": sum(s["guide_refs"] != "none" for s in studies),
+            "flow_considered": len(studies),
             "flow_included": sum(s["inclusion"] == "included" for s in studies),
             "flow_excluded": sum(s["inclusion"] == "excluded" for s in studies),
         }
@@ -323,8 +329,8 @@ def test_bibliography_style_formats_each_parsed_entry_once_and_a_reparsed_entry_
 
 @pytest.mark.parametrize("page", toc_files())
 def test_every_glued_figure_shows_a_real_image(page, pages, site):
-    """Each {glue:figure} in the page's source is on the page as one PNG, not a text output such as "None" (what a
-    figure function returning nothing, or a broken kept figure, would show)."""
+    """Each {glue:figure} in the page's source is on the page as one SVG with real text (not glyph outlines), not a
+    text output such as "None" (what a figure function returning nothing, or a broken kept figure, would show)."""
     names = re.findall(r"```\{glue:figure\} (\S+)", (ROOT / f"{page}.md").read_text(encoding="utf-8"))
     soup = BeautifulSoup(pages[page], "html.parser")
     for name in names:
@@ -333,6 +339,6 @@ def test_every_glued_figure_shows_a_real_image(page, pages, site):
         assert not figure.select(".output.text_plain"), f"{page}: {name} shows text, not an image"
         imgs = figure.find_all("img")
         assert len(imgs) == 1, f"{page}: {name} has {len(imgs)} images"
-        png = (site / page).parent / imgs[0]["src"]
-        data = png.read_bytes()
-        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 2000, f"{page}: {name} is not a real PNG"
+        svg = ((site / page).parent / imgs[0]["src"]).read_text(encoding="utf-8")
+        assert "<svg" in svg[:1000] and len(svg) > 2000, f"{page}: {name} is not a real SVG"
+        assert svg.count("<text") >= 3, f"{page}: {name} draws its text as outlines, not as text"

@@ -25,6 +25,16 @@ FINDINGS = ["supported", "contradicted", "not addressed", "source not found"]
 # the mark each finding shows beside its text (the same marks as the statuses it leads to)
 FINDING_ICONS = {"supported": "✔", "contradicted": "⚠", "not addressed": "✖", "source not found": "?"}
 SUPPORTING = ("verified", "partly verified")
+# One palette for every place a status is shown: the claim badges (``_static/claims.css``, ``.claim-<status>``: text
+# colour on background colour) and the charts (bar in the text colour, icon and count written on it in white).
+# tests/test_figures.py compares it with the stylesheet. Colour is never alone: the icon and label go with it.
+STATUS_COLOURS = {
+    "verified": {"text": "#0b6b3a", "background": "#e6f4ea"},
+    "partly verified": {"text": "#6b4e00", "background": "#fdf3d7"},
+    "unsupported": {"text": "#8a1c1c", "background": "#fbe9e9"},
+    "contradicted": {"text": "#7a1257", "background": "#f9e6f2"},
+    "not found": {"text": "#33415c", "background": "#e9edf5"},
+}
 
 
 def claim_status(findings: list[str]) -> str:
@@ -72,3 +82,8 @@ def with_status(claims: list[dict], elements: list[dict]) -> list[dict]:
             }
         )
     return out
+
+
+def claim_number(claim_id: str) -> str:
+    """How readers see a claim: its number ("37" for c37), never the internal id."""
+    return str(int(str(claim_id).lstrip("c")))

@@ -4,7 +4,11 @@
   the claim badge roles;
 * :mod:`.cache`    -- the data-aware execution cache, running stale chapters on the kernel pool of :mod:`.executor`;
 * :mod:`.site`     -- the data box, downloads, citation meta tags, build stamp, the ``{cite-this}`` directive;
-* :mod:`.claimreview` -- schema.org ClaimReview JSON-LD for every checked claim, and ``claims.jsonld``;
+* :mod:`.figures`  -- each glued figure opens full size on click and links its data (CSV) and image (SVG);
+* :mod:`.claimreview` -- schema.org JSON-LD: the Book on every page, the Dataset on the landing page, a ClaimReview
+  for every checked claim, and ``claims.jsonld``;
+* :mod:`.refexport` -- the bibliography as BibTeX, RIS and CSL-JSON downloads, and ``{reference-downloads}``;
+* :mod:`.discover` -- ``sitemap.xml`` and the OpenGraph/Twitter settings, from ``html_baseurl``;
 * :mod:`.strict`   -- fail the build on any warning, a chapter-contract breach or a chapter missing from the toc;
 * :mod:`.patches`  -- every patch of another project's internals, each behind a version guard.
 """
@@ -17,7 +21,10 @@ EXTENSIONS = [
     "relaxbook.ext.badges",
     "relaxbook.ext.cache",
     "relaxbook.ext.site",
+    "relaxbook.ext.figures",
     "relaxbook.ext.claimreview",
+    "relaxbook.ext.refexport",
+    "relaxbook.ext.discover",
     "relaxbook.ext.strict",
 ]
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from docutils import nodes
 from sphinx.errors import SphinxError
 
-from relaxbook.data.status import FINDING_ICONS, ICONS
+from relaxbook.data.status import FINDING_ICONS, ICONS, claim_number
 
 
 def _register_bib_style() -> None:
@@ -98,7 +98,9 @@ def badge_tip(claim: dict) -> str:
         source = f" ({'; '.join(short_ref(k) for k in keys)})" if keys else ""
         parts.append(f"{FINDING_ICONS[el['finding']]} {el['element']}: {el['finding']}{source}")
     return (
-        f"Claim {claim['claim_id']}: {claim['status']}. " + " · ".join(parts) + f". Checked on {claim['date_checked']}."
+        f"Claim {claim_number(claim['claim_id'])}: {claim['status']}. "
+        + " · ".join(parts)
+        + f". Checked on {claim['date_checked']}."
     )
 
 
@@ -139,7 +141,8 @@ def claimid_role(name, rawtext, text, lineno, inliner, options=None, content=Non
     claim, bad, msgs = _lookup(text, lineno, inliner, rawtext)
     if claim is None:
         return bad, msgs
-    node = nodes.inline(claim["claim_id"], claim["claim_id"], classes=["claim-id"])
+    number = claim_number(claim["claim_id"])
+    node = nodes.inline(number, number, classes=["claim-id"])
     anchor = f"claim-{claim['claim_id']}"
     node["ids"].append(anchor)
     env = inliner.document.settings.env

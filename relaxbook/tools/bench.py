@@ -29,7 +29,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = [sys.executable, str(Path(sys.executable).parent / "jupyter-book"), "build", "."]
-STOCK_EXTENSIONS = ["relaxbook.ext.badges", "relaxbook.ext.site", "relaxbook.ext.claimreview", "relaxbook.ext.strict"]
+STOCK_EXTENSIONS = [
+    "relaxbook.ext.badges",
+    "relaxbook.ext.site",
+    "relaxbook.ext.figures",
+    "relaxbook.ext.claimreview",
+    "relaxbook.ext.strict",
+]
 OLD, NEW = "Roussan et al. 1985 (as the guide names it)", "Roussan et al. 1985 (bench edit)"
 SCENARIOS = [
     ("stock_cold", "stock JB1: cold build"),
