@@ -11,6 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import BIN, reduced_toc, run
+from relaxbook.data.status import claim_number
 
 pytestmark = pytest.mark.build
 
@@ -56,7 +57,9 @@ def test_text_from_data_is_shown_literally_and_injects_nothing(scratch):
     # the row is intact (the pipe did not split a cell) and its note cell shows the payload verbatim
     table = soup.find("table", id="tbl-claims-safety") or soup.find(id="tbl-claims-safety").find("table")
     header = [th.get_text(" ", strip=True) for th in table.find("thead").find_all("th")]
-    row = next(tr for tr in table.find("tbody").find_all("tr") if tr.find("td").get_text(strip=True) == CLAIM)
+    row = next(
+        tr for tr in table.find("tbody").find_all("tr") if tr.find("td").get_text(strip=True) == claim_number(CLAIM)
+    )
     cells = row.find_all("td")
     assert len(cells) == len(header), [c.get_text() for c in cells]
     note = cells[header.index("The evidence says")]
