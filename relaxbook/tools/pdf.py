@@ -7,7 +7,8 @@ take the same room in both prints, so no page moves). Every chapter starts on a 
 reproducible: chromium writes the
 print time into the creation and modification dates and a random file id, so the dates become
 ``SOURCE_DATE_EPOCH`` (the Makefile sets it from the last commit), the id a hash of the content, and the XMP metadata
-packet (which repeats the dates) is dropped: two builds of one commit give the same bytes.
+packet (which repeats the dates) is dropped: two builds of one commit give the same pages, text, bookmarks and dates
+(chromium's own numbering of graphics states and tagged-structure entries can still differ between prints).
 """
 
 from __future__ import annotations
