@@ -19,6 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if Path(p).exists()), None)
+# Debian's chromium, headless and offline (also the browser tests' launch arguments: tests/conftest.py).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 FOOTER = (
     '<div style="font-size:8px;width:100%;text-align:center;color:#444;">'
     '<span class="title"></span> · page <span class="pageNumber"></span> of <span class="totalPages"></span></div>'
@@ -93,14 +102,7 @@ def print_pdf(page: Path, out: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             tab = browser.new_page()
