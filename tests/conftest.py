@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import functools
 import http.server
+import json
 import os
+import re
 import shutil
 import socketserver
 import subprocess
@@ -71,12 +73,56 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
-def run(cmd: list[str], cwd: Path, root: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
+def run(
+    cmd: list[str], cwd: Path, root: Path | None = None, timeout: int = 600, **environ: str
+) -> subprocess.CompletedProcess:
+    env = dict(os.environ, **environ)
     if root is not None:  # the scratch copy's data and its own relaxbook code (ahead of the editable install)
         env["RELAXBOOK_ROOT"] = str(root)
         env["PYTHONPATH"] = str(root)
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+class ColdBuild:
+    """A scratch copy built cold by hand (``book``), its build log and the hashes of its first site."""
+
+    def __init__(self, folder: Path):
+        self.book = folder / "book"
+        self.log = (folder / "build.log").read_text(encoding="utf-8")
+        self.hashes = json.loads((folder / "hashes.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def cold_build(tmp_path_factory) -> ColdBuild:
+    """One cold `jupyter-book build .` by hand of a fresh copy of the book, made as unlike `make book` as it can be:
+    another folder, no atomic output folder, another hash seed (set ordering) and time zone, a wall clock 400 days
+    back (faketime, from Debian), and one new kernel per chapter (``RELAXBOOK_KERNELS=0``: myst-nb's own execution,
+    where `make book` reuses warm kernels). Built once per test run, also with pytest-xdist workers (the first to ask
+    builds it under a lock, the others wait and reuse it): tests/test_reproducible.py compares its first site (the
+    hashes taken right after the build) with the site `make book` built, and tests/test_cache.py then edits and
+    rebuilds the same copy."""
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder every worker's own temporary folder sits in
+    folder = shared / "cold-build"
+    with open(shared / "cold-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (folder / "hashes.json").exists():
+            book = copy_repo(folder / "book")
+            if (ROOT / ".git").exists():  # the same commit in the footer stamp: the copy reads the checkout's history
+                (book / ".git").write_text(f"gitdir: {(ROOT / '.git').resolve()}\n")
+            epoch = os.environ.get("SOURCE_DATE_EPOCH") or run(["git", "log", "-1", "--format=%ct"], cwd=ROOT).stdout
+            environ = {"PYTHONHASHSEED": "2", "TZ": "Pacific/Auckland", "RELAXBOOK_KERNELS": "0"}
+            cmd = ["faketime", "-f", "-400d", str(BIN / "jupyter-book"), "build", "."]
+            result = run(cmd, cwd=book, root=book, SOURCE_DATE_EPOCH=epoch.strip(), **environ)
+            log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # no colour codes
+            (folder / "build.log").write_text(log, encoding="utf-8")
+            assert result.returncode == 0, log[-3000:]
+            hashes = tree_hashes(book / "_build" / "html")
+            (folder / "hashes.json").write_text(json.dumps(hashes), encoding="utf-8")
+    return ColdBuild(folder)
 
 
 @pytest.fixture
@@ -108,6 +154,18 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": CHROMIUM_ARGS,
     }
+
+
+# With two pytest workers a page may load while a build runs on the other: slower, never different. Browser waits
+# get three times Playwright's 30 s.
+BROWSER_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture
+def page(page):
+    page.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page.set_default_navigation_timeout(BROWSER_TIMEOUT_MS)
+    return page
 
 
 def make(root: Path, *targets: str, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -167,6 +225,24 @@ def open_page(page, url: str) -> None:
     page.wait_for_function("document.readyState === 'complete'")
 
 
+def svg_text_sizes(path) -> tuple[float, float]:
+    """An SVG's drawing width (its viewBox) and its smallest font size, both in the drawing's own units."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    width = float(re.split(r"[\s,]+", root.get("viewBox").strip())[2])
+    sizes = []
+    for el in root.iter():
+        if el.tag.rsplit("}", 1)[-1] != "text":
+            continue
+        style = dict(p.split(":", 1) for p in (el.get("style") or "").replace(" ", "").split(";") if ":" in p)
+        size = el.get("font-size") or style.get("font-size")
+        assert size, f"{path.name}: a text without a font size"
+        sizes.append(float(re.match(r"[\d.]+", size).group(0)))
+    assert sizes, f"{path.name} has no text"
+    return width, min(sizes)
+
+
 def status_of(findings: list[str]) -> str:
     """The status rule of CONTRIBUTING.md and the Methods chapter, written again here so tests check the code
     against the rule, not against itself."""
@@ -201,7 +277,7 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
-BUILT_FIXTURES = {"site", "pages", "server", "page", "browser", "book"}
+BUILT_FIXTURES = {"site", "pages", "server", "page", "browser", "book", "cold_build"}
 
 
 def pytest_collection_modifyitems(config, items):

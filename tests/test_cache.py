@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT, copy_repo, toc_files
+from conftest import BIN, ROOT, toc_files
 from relaxbook.ext import cache
 
 # --- unit tests (no build) -----------------------------------------------------------------------------------
@@ -145,7 +145,6 @@ def test_the_build_freezes_its_long_lived_heap_once_loaded_and_at_exit(monkeypat
 PAGES = toc_files()
 LAST_READ: set[str] = set()  # the pages Sphinx re-read in the last build()
 LAST_LOG: list[str] = [""]  # the last build()'s log
-COLD_LOG: list[str] = [""]
 
 
 def build(
@@ -184,6 +183,23 @@ def processes_of(book: Path) -> list[int]:
     return found
 
 
+def page_of(book: Path, path: str) -> str:
+    return Path(path).resolve().relative_to(book.resolve()).as_posix()
+
+
+def longest_last_run(book: Path) -> list[str]:
+    """The pages by their last recorded run time in the book's execution cache, longest first."""
+    from jupyter_cache import get_cache
+
+    seconds = {}
+    for record in sorted(
+        get_cache(str(book / "_build" / ".jupyter_cache")).list_cache_records(), key=lambda r: r.created
+    ):
+        seconds[page_of(book, record.uri.removesuffix(".md"))] = (record.data or {}).get("execution_seconds") or 0
+    assert set(seconds) == set(PAGES)
+    return sorted(seconds, key=seconds.get, reverse=True)
+
+
 def html(book: Path) -> dict[str, str]:
     return {p: (book / "_build" / "html" / f"{p}.html").read_text(encoding="utf-8") for p in PAGES}
 
@@ -198,26 +214,14 @@ def edit(path: Path, old: str, new: str, keep_mtime: bool = False) -> None:
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    book = copy_repo(tmp_path_factory.mktemp("cache") / "book")
-    assert build(book, warm=set(PAGES)) == set(PAGES), "a cold build executes every page, on warm kernels"
-    COLD_LOG[0] = LAST_LOG[0]
+def book(cold_build):
+    """The copy conftest's ``cold_build`` built cold (every chapter executed by myst-nb, one new kernel each; the
+    reproducibility test has already taken its hashes), rebuilt here edit by edit."""
+    book = cold_build.book
+    assert not processes_of(book), "a process the cold build started outlived it"
+    executed = re.findall(r"(\S+)\.md: Executing notebook", cold_build.log)
+    assert {Path(p).resolve().relative_to(book.resolve()).as_posix() for p in executed} == set(PAGES)
     return book
-
-
-def test_a_cold_build_starts_the_chapters_that_run_the_most_code(book):
-    """No run times are known in a cold build: the chapters whose own and helper code is largest start first."""
-    started = [
-        Path(p).resolve().relative_to(book.resolve()).as_posix()
-        for p in re.findall(r"(\S+)\.md: Executing notebook", COLD_LOG[0])
-    ]
-
-    def code_size(page):
-        text = (ROOT / f"{page}.md").read_text()
-        return len(text) + sum(f.stat().st_size for f in cache.dependencies(text) if f.suffix == ".py")
-
-    heaviest = sorted(PAGES, key=code_size, reverse=True)
-    assert started[:2] == heaviest[:2] and set(started) == set(PAGES)
 
 
 def test_nothing_changed_executes_nothing(book):
@@ -271,7 +275,10 @@ def test_an_edit_to_each_shared_input_reexecutes_every_page_and_shows_the_new_va
     lock.write_text(lock.read_text() + "# an edit to the pinned environment\n")
     helper = book / "relaxbook" / "data" / "datapkg.py"  # imported by relaxbook.book, which every page imports
     helper.write_text(helper.read_text() + "\n# an edit to the helper package\n")
-    assert build(book) == set(PAGES)
+    longest = longest_last_run(book)
+    assert build(book, warm=set(PAGES)) == set(PAGES), "every page runs again, on warm kernels"
+    started = [page_of(book, p) for p in re.findall(r"(\S+)\.md: Executing notebook", LAST_LOG[0])]
+    assert started[:2] == longest[:2], "the chapters that ran longest last time start first"
     after = html(book)
     for page in showing:
         assert new_title in after[page] and old_title not in after[page], page
