@@ -134,13 +134,13 @@ def claim_status_figure():
                     ha="center",
                     va="center",
                     color="white",
-                    fontsize=9,
+                    fontsize=figures.SMALL,
                     fontweight="bold",
                 )
         left = [a + b for a, b in zip(left, vals, strict=True)]
     ax.set_xlabel("statements of the source guide")
     ax.invert_yaxis()
-    ax.legend(frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
+    ax.legend(frameon=False, fontsize=figures.SMALL, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
     return figures.svg(fig, status_counts(claims, chapters))
 
 
@@ -312,9 +312,9 @@ def audit_key_points():
     g = render.glued
     return render.key_points(
         [
-            f"**Statements.** Of the guide's {g('audit_total')} statements, {g('audit_verified')} are verified, "
-            f"{g('audit_partly_verified')} partly verified, {g('audit_unsupported')} unsupported, "
-            f"{g('audit_contradicted')} contradicted and {g('audit_not_found')} not found.",
+            f"**Statements.** The guide's statements: {g('audit_total')}. Verified: {g('audit_verified')}; partly "
+            f"verified: {g('audit_partly_verified')}; unsupported: {g('audit_unsupported')}; contradicted: "
+            f"{g('audit_contradicted')}; not found: {g('audit_not_found')}.",
             f"**References.** The guide's {g('guide_refs')} references name {g('flow_works')} distinct works: "
             f"{g('flow_duplicates')} are repeats and {g('flow_no_work')} identify no work at all.",
             f"**Evidence beyond the guide.** The book adds {g('flow_added')} studies the guide does not cite; "

@@ -32,6 +32,10 @@ STYLE = {
     "savefig.dpi": 110,
     **SVG_RC,
 }
+# The smallest text a figure may show, in CSS pixels, at any screen width: where the column is too narrow for that
+# (a phone), the figure keeps the width that gives it and scrolls sideways inside its own box (relaxbook.ext.figures).
+READABLE_PX = 10
+SMALL = 10  # the smallest font size a chart uses (labels, notes), so that drawn at its own width it is READABLE_PX
 # Colour-blind-safe palette (Okabe-Ito); status and drug colours are always paired with text labels.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
@@ -51,11 +55,12 @@ def use_style() -> None:
 
 class Figure:
     """A figure to ``glue``: its SVG and the rows it draws, as one output (the image as ``image/svg+xml``, the rows
-    in the output's metadata under :data:`DATA_KEY`, which myst-nb passes through untouched). The rows are a CSV
+    in the output's metadata under :data:`DATA_KEY`, which myst-nb passes through untouched), and optionally a
+    summary in words of what they show, which the page appends to the figure's alt text. The rows are a CSV
     (``NA`` for unknown) and the names of its numeric columns (the site's download leaves those as they are and
     neutralises text cells a spreadsheet would run as formulas)."""
 
-    def __init__(self, svg_text: str, rows):
+    def __init__(self, svg_text: str, rows, summary: str | None = None):
         from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
         self.svg = svg_text
@@ -64,25 +69,46 @@ class Figure:
         self.numeric = [
             str(c) for c in self.rows.columns if is_numeric_dtype(self.rows[c]) and not is_bool_dtype(self.rows[c])
         ]
+        self.readable_width = readable_width(svg_text)
+        self.summary = summary  # what the data show, in words: appended to the chapter's alt text (ext/figures.py)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         data = {"image/svg+xml": self.svg, "text/plain": repr(self)}
-        return data, {DATA_KEY: {"csv": self.csv, "numeric": self.numeric}}
+        meta = {
+            "csv": self.csv,
+            "numeric": self.numeric,
+            "readable_width": self.readable_width,
+            "summary": self.summary,
+        }
+        return data, {DATA_KEY: meta}
 
     def __repr__(self) -> str:
         return f"<figure: SVG, {len(self.rows)} rows of data>"
 
 
-def svg(fig, rows) -> Figure:
+def readable_width(svg_text: str) -> int | None:
+    """The narrowest width (CSS px) at which the SVG's smallest text is :data:`READABLE_PX` tall: its drawing width
+    (viewBox) times READABLE_PX over its smallest font size (both in the drawing's units). None without text."""
+    import math
+    import re
+
+    box = re.search(r"viewBox=[\"']\s*[-\d.]+[\s,]+[-\d.]+[\s,]+([\d.]+)", svg_text)
+    sizes = [float(s) for s in re.findall(r"font-size\s*[:=]\s*[\"']?\s*([\d.]+)", svg_text)]
+    if box is None or not sizes or min(sizes) <= 0:
+        return None
+    return math.ceil(float(box.group(1)) * READABLE_PX / min(sizes))
+
+
+def svg(fig, rows, summary: str | None = None) -> Figure:
     """A matplotlib figure as an SVG with real text and no date, with the rows it draws (a DataFrame), for ``glue``.
-    The figure is closed."""
+    ``summary``: what the rows show, in words, for the alt text. The figure is closed."""
     import matplotlib.pyplot as plt
 
     buf = io.StringIO()
     with plt.rc_context(SVG_RC):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
-    return Figure(buf.getvalue(), rows)
+    return Figure(buf.getvalue(), rows, summary)
 
 
 def molecule_grid(
@@ -122,7 +148,8 @@ def flow_diagram(nodes, edges, rankdir: str = "TB", rows=None) -> Figure:
     arrow (:func:`flow_rows`).
 
     ``nodes``: iterable of (id, label, kind) where kind picks the shape (drug, target, process, effect, step).
-    ``edges``: iterable of (source id, target id, label).
+    ``edges``: iterable of (source id, target id, label), optionally with a dict of graphviz edge attributes as a
+    fourth item (layout only, e.g. ``{"minlen": "2"}`` to draw the target two ranks down).
     """
     import re
 
@@ -141,7 +168,7 @@ def flow_rows(nodes, edges):
     boxes = [{"part": "box", "text": str(text), "kind": kind, "from": None, "to": None} for _, text, kind in nodes]
     arrows = [
         {"part": "arrow", "text": str(text) if text else None, "kind": None, "from": label[a], "to": label[b]}
-        for a, b, text in edges
+        for a, b, text, *_ in edges
     ]
     return pd.DataFrame(boxes + arrows, columns=["part", "text", "kind", "from", "to"])
 
@@ -175,6 +202,6 @@ def flow_graph(nodes, edges, rankdir: str = "TB"):
     for node_id, label, kind in nodes:
         shape, fill, font = shapes.get(kind, shapes["process"])
         g.node(_dot_id(node_id), label=_label(label), shape=shape, fillcolor=fill, fontcolor=font)
-    for src, dst, label in edges:
-        g.edge(_dot_id(src), _dot_id(dst), label=_label(label) if label else "")
+    for src, dst, label, *layout in edges:  # an optional fourth item: graphviz edge attributes (e.g. minlen)
+        g.edge(_dot_id(src), _dot_id(dst), label=_label(label) if label else "", **(layout[0] if layout else {}))
     return g

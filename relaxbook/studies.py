@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 
 from relaxbook import figures, render
@@ -279,7 +280,7 @@ def rob_figure():
                 word,
                 ha="center",
                 va="center",
-                fontsize=8.5,
+                fontsize=figures.SMALL,
                 linespacing=0.95,
                 color="#1a1a1a",
                 fontweight="bold" if judgement == "high" or overall else "normal",
@@ -289,7 +290,7 @@ def rob_figure():
     ax.set_xlim(0, len(domains))
     ax.set_ylim(len(studies), 0)
     names = [textwrap.fill(rob_domain_name(d), 13, break_on_hyphens=False) for d in domains]
-    ax.set_xticks([j + 0.5 for j in range(len(domains))], names, fontsize=9)
+    ax.set_xticks([j + 0.5 for j in range(len(domains))], names, fontsize=figures.SMALL)
     ax.xaxis.tick_top()
     ax.set_yticks(
         [i + 0.5 for i in range(len(studies))],
@@ -302,7 +303,10 @@ def rob_figure():
     cells = [
         {"study": short[s], "domain": rob_domain_name(d), "judgement": judged[(s, d)]} for s in studies for d in domains
     ]
-    return figures.svg(fig, pd.DataFrame(cells, columns=["study", "domain", "judgement"]))
+    overall = {short[s]: judged[(s, "overall")] for s in studies if (s, "overall") in judged}
+    by_judgement = {j: [s for s, v in overall.items() if v == j] for j in ROB_STYLE if j in overall.values()}
+    summary = " ".join(f"Overall {j} ({len(names)}): {'; '.join(names)}." for j, names in by_judgement.items())
+    return figures.svg(fig, pd.DataFrame(cells, columns=["study", "domain", "judgement"]), summary)
 
 
 def flow_counts() -> dict[str, int]:
@@ -342,9 +346,9 @@ def source_flow():
     statuses = Counter(works.loc[works["identifies_work"] != "no", "status"])
     boxes = {
         "refs": ("References in the source guide", c["flow_refs"], "step"),
-        "dup": ("Same work cited twice", c["flow_duplicates"], "excluded"),
-        "nowork": ("Site names identifying no work", c["flow_no_work"], "excluded"),
-        "works": ("Distinct works identified,\nchecked against primary records", c["flow_works"], "step"),
+        "dup": ("Same work\ncited twice", c["flow_duplicates"], "excluded"),
+        "nowork": ("Site names\nidentifying no work", c["flow_no_work"], "excluded"),
+        "works": ("Distinct works identified,\nchecked against\nprimary records", c["flow_works"], "step"),
         "from_guide": ("Studies the guide's\nreferences lead to", c["flow_from_guide"], "step"),
         "added": ("Studies added\nby this book", c["flow_added"], "step"),
         "considered": ("Studies considered", c["flow_considered"], "step"),
@@ -359,7 +363,7 @@ def source_flow():
             checked.append(f"status {status}")
     splits = [("refs", ["dup", "nowork", "works"]), ("works", checked), ("considered", ["inc", "exc"])]
     merges = [("considered", ["from_guide", "added"])]
-    links = [("works", "from_guide", "some report studies")]
+    links = [("works", "from_guide", "some report studies", {"minlen": "2"})]  # below the checks: a narrower figure
     return boxes, splits, merges, links
 
 
@@ -369,7 +373,10 @@ def source_flow_figure():
     boxes, splits, merges, links = source_flow()
     studies = datapkg.load("studies")
     excluded = studies[studies["inclusion"] == "excluded"]
-    reasons = "".join(f"\n{r['label']}: {short_reason(r['exclusion_reason'])}" for _, r in excluded.iterrows())
+    reasons = "".join(
+        "\n" + "\n".join(textwrap.wrap(f"{r['label']}: {short_reason(r['exclusion_reason'])}", 34))
+        for _, r in excluded.iterrows()
+    )
     nodes = [
         (key, f"{label}\nn = {n}" + (reasons if key == "exc" else ""), kind) for key, (label, n, kind) in boxes.items()
     ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
 import re
 import zipfile
 
 import pytest
 
-from conftest import ROOT, SITE, open_page, site_pages, toc_files
+from conftest import BROWSER_TIMEOUT_MS, ROOT, SITE, open_page, site_pages, svg_text_sizes, toc_files
 
 pytestmark = pytest.mark.browser
 
@@ -135,7 +136,8 @@ LAYOUT = """() => {
   return {
     theme: doc.dataset.theme, overflow: doc.scrollWidth - vw,
     images: [...document.querySelectorAll('main img')].map(i => { const r = i.getBoundingClientRect();
-      return {src: i.getAttribute('src'), loaded: i.complete && i.naturalWidth > 0, left: r.left, right: r.right, vw,
+      const box = (scroller(i) || i).getBoundingClientRect();
+      return {src: i.getAttribute('src'), loaded: i.complete && i.naturalWidth > 0, left: box.left, right: box.right, vw,
               width: r.width, bg: getComputedStyle(i).backgroundColor, bgLight: lum(getComputedStyle(i).backgroundColor)}; }),
     tables: [...document.querySelectorAll('main table')].map(t => { const s = scroller(t);
       const box = (s || t).getBoundingClientRect();
@@ -152,6 +154,8 @@ LAYOUT = """() => {
 def test_figures_and_tables_are_legible_in_light_dark_and_phone_width(browser, server, mode, width):
     context = browser.new_context(viewport={"width": width, "height": 844 if width < 600 else 900})
     context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    context.set_default_navigation_timeout(BROWSER_TIMEOUT_MS)
     page = context.new_page()
     SHOTS.mkdir(parents=True, exist_ok=True)
     images = tables = 0
@@ -164,6 +168,12 @@ def test_figures_and_tables_are_legible_in_light_dark_and_phone_width(browser, s
         for img in layout["images"]:
             assert img["loaded"] and img["width"] >= min(250, width * 0.6), f"{name}: {img}"
             assert img["left"] >= -1 and img["right"] <= img["vw"] + 1, f"{name}: figure wider than the screen: {img}"
+            if img["src"].endswith(".svg"):  # its smallest text, as drawn at this width
+                drawing, smallest = svg_text_sizes(
+                    SITE / posixpath.normpath(posixpath.join(posixpath.dirname(name), img["src"]))
+                )
+                drawn = smallest * img["width"] / drawing
+                assert drawn >= 10 - 0.05, f"{name}: figure text {drawn:.1f} px at {width} px wide: {img['src']}"
             if mode == "dark":  # transparent figures sit on a light panel, or dark text would vanish
                 assert img["bgLight"] > 0.8 and not img["bg"].endswith(", 0)"), f"{name}: {img}"
         for table in layout["tables"]:

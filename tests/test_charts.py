@@ -19,7 +19,7 @@ def drawn(monkeypatch):
     """Figure functions return their matplotlib figure instead of an SVG with its rows."""
     from relaxbook import figures
 
-    monkeypatch.setattr(figures, "svg", lambda fig, rows: fig)
+    monkeypatch.setattr(figures, "svg", lambda fig, rows, summary=None: fig)
 
 
 def texts(fig) -> list[str]:
@@ -313,7 +313,7 @@ def test_source_flow_adds_up_on_the_real_data():
     boxes, splits, merges, links = studies.source_flow()
     _adds_up(boxes, splits, merges)
     assert {p for p, _ in splits} == {"refs", "works", "considered"}
-    for src, dst, label in links:  # a link that is no sum says so in words
+    for src, dst, label, *_layout in links:  # a link that is no sum says so in words
         assert label and src in boxes and dst in boxes
 
 
@@ -343,7 +343,7 @@ def test_source_flow_figure_draws_every_box_and_every_split(monkeypatch):
     labels = {key: text for key, text, _ in drawn["nodes"]}
     for key, (label, n, _) in boxes.items():
         assert labels[key].startswith(f"{label}\nn = {n}")
-    edges = {(a, b) for a, b, _ in drawn["edges"]}
+    edges = {(a, b) for a, b, *_ in drawn["edges"]}
     assert {(p, c) for p, cs in splits for c in cs} <= edges
     assert {(p, w) for w, ps in merges for p in ps} <= edges
 

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import ROOT, open_page, toc_files
+from conftest import ROOT, open_page, svg_text_sizes, toc_files
 from recompute import (
     expected_adverse_effect_rows,
     expected_claim_status_rows,
@@ -56,10 +56,10 @@ def captured(monkeypatch):
     seen = []
     real = figures.svg
 
-    def svg(fig, rows):
+    def svg(fig, rows, summary=None):
         seen.append((fig, rows))
         fig.canvas.draw()
-        return real(fig, rows)
+        return real(fig, rows, summary)
 
     monkeypatch.setattr(figures, "svg", svg)
     return seen
@@ -100,6 +100,19 @@ def test_a_chart_is_an_svg_with_real_text_no_date_and_its_rows_beside_it():
         {"drug_id": "beta", "statements": "2"},
     ]
     assert metadata[figures.DATA_KEY]["numeric"] == ["statements"]
+
+
+def test_the_readable_width_keeps_the_smallest_text_at_ten_pixels():
+    """matplotlib writes font sizes in a style, graphviz in an attribute; both in the drawing's units."""
+    from relaxbook.figures import readable_width
+
+    chart = (
+        '<svg viewBox="0 0 600 400"><text style="font-size: 12px">a</text><text style="font-size: 8px">b</text></svg>'
+    )
+    assert readable_width(chart) == 750  # 600 units drawn so that 8 units are 10 px
+    diagram = '<svg width="360pt" viewBox="0.00 0.00 360.00 200.00"><text font-size="12.00">a</text></svg>'
+    assert readable_width(diagram) == 300
+    assert readable_width('<svg viewBox="0 0 10 10"><path d="M0 0"/></svg>') is None
 
 
 def test_the_same_chart_gives_the_same_svg_bytes():
@@ -306,6 +319,25 @@ def test_every_figure_opens_full_size_and_links_its_data_and_its_svg(page, pages
         assert len(parsed(data.read_text(encoding="utf-8"))) >= 1, f"{data} has no rows"
         image = resolve(site, page, downloads["SVG"])
         assert image.suffix == ".svg" and image.is_file() and "<svg" in image.read_text(encoding="utf-8")[:1000]
+        # never drawn narrower than the width at which its smallest text is 10 px (site.css; a phone scrolls it)
+        drawing, smallest = svg_text_sizes(image)
+        assert link.get("style") == f"--readable-width: {math.ceil(drawing * 10 / smallest)}px", figure["id"]
+
+
+def test_alt_texts_say_what_the_data_show(pages):
+    """The forest plot's and the risk-of-bias grid's alt texts end with their rows in words (from the data, never
+    typed in the chapter): each recomputed here from the CSVs."""
+    forest = BeautifulSoup(pages["chapters/effects"], "html.parser").select_one("#fig-forest img")["alt"]
+    rows = expected_forest_rows()
+    include = sum(lo <= 1 <= hi for *_, lo, hi in rows)
+    assert forest.endswith(f". {include} of {len(rows)} intervals include no difference."), forest
+    for comparison, label, outcome, _, measure, e, lo, hi in rows:
+        assert f"{comparison}, {label}, {outcome}: {measure} {e:.2f} ({lo:.2f} to {hi:.2f})" in forest
+    rob = BeautifulSoup(pages["chapters/audit"], "html.parser").select_one("#fig-rob img")["alt"]
+    with open(ROOT / "data" / "risk_of_bias.csv", newline="", encoding="utf-8") as f:
+        overall = [r["judgement"] for r in csv.DictReader(f) if r["domain"] == "overall"]
+    for judgement in set(overall):
+        assert f"Overall {judgement} ({overall.count(judgement)}): " in rob, (judgement, rob)
 
 
 def test_figure_csvs_in_the_site_hold_exactly_the_rows_each_chart_draws(site):

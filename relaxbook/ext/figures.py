@@ -9,8 +9,12 @@ cells a spreadsheet would run as formulas neutralised, as for the data downloads
 executed nor read again still gets its files in a fresh output folder.
 
 In the HTML site the image is a link to the image file (keyboard focusable; its name is the alt text and "open full
-size"), and a line under the caption links "Data (CSV)" and "SVG". The single-page build printed to PDF shows the
-figure alone (relative download links do not work in a PDF). A glued figure without rows fails the build.
+size", and the figure's summary from its data when the figure function gives one), and a line under the caption
+links "Data (CSV)" and "SVG". The link carries the figure's readable width
+(``--readable-width``, from :func:`relaxbook.figures.readable_width`): ``_static/site.css`` never draws the image
+narrower, so its smallest text stays legible and a narrow column (a phone) scrolls the figure inside its own box.
+The single-page build printed to PDF shows the figure alone (relative download links do not work in a PDF). A glued
+figure without rows fails the build.
 """
 
 from __future__ import annotations
@@ -72,11 +76,18 @@ def _directive():
                 )
                 return [*result, self.state.document.reporter.warning(message, line=self.lineno)]
             for image in list(figure.findall(nodes.image)):
+                if payload.get("summary"):  # the chapter's alt text says what is drawn; the data say what it shows
+                    image["alt"] = " ".join(filter(None, [image.get("alt", "").strip(), payload["summary"]]))
                 if not isinstance(image.parent, figure_link):
                     link = figure_link()
                     image.replace_self(link)
                     link += image
-            figure += figure_data(name=name, csv=payload["csv"], numeric=list(payload.get("numeric", [])))
+            figure += figure_data(
+                name=name,
+                csv=payload["csv"],
+                numeric=list(payload.get("numeric", [])),
+                readable_width=payload.get("readable_width"),
+            )
             return result
 
     return FigureWithData
@@ -148,7 +159,12 @@ def _figure_number(translator, figure) -> str:
 def visit_figure_link(self, node) -> None:
     if _site(self):
         image = next(node.findall(nodes.image))
-        self.body.append(f'<a class="reference internal image-reference figure-full" href="{_image_uri(self, image)}">')
+        data = next(node.parent.findall(figure_data), None)
+        width = data.get("readable_width") if data is not None else None
+        style = f' style="--readable-width: {int(width)}px"' if width else ""
+        self.body.append(
+            f'<a class="reference internal image-reference figure-full" href="{_image_uri(self, image)}"{style}>'
+        )
 
 
 def depart_figure_link(self, node) -> None:
