@@ -275,7 +275,24 @@ def effect_numbers() -> dict:
         ),
         "eff_pooled": int(p["reason"].str.startswith("pooled").sum()) if len(p) else 0,
         "eff_studies_computed": int(c.loc[comp, "study_id"].nunique()),
+        "eff_studies_phrase": counted(int(c.loc[comp, "study_id"].nunique()), "study", "studies"),
+        **forest_numbers(),
     }
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """ "1 study", "2 studies": a count with its noun, for prose."""
+    return f"{n} {one if n == 1 else many}"
+
+
+def forest_numbers() -> dict:
+    """How many rows the forest plot draws, and how many of their intervals include no difference."""
+    fr = forest_rows()
+    include = sum(
+        lo <= NO_DIFFERENCE[m] <= hi
+        for m, lo, hi in zip(fr["effect_measure"], fr["ci_low"], fr["ci_high"], strict=True)
+    )
+    return {"forest_rows": len(fr), "forest_include_null": int(include)}
 
 
 def _fmt(x, digits=2):
@@ -357,9 +374,24 @@ def stats_table(name: str = "tbl-outcome-stats"):
 
 
 def forest_figure():
-    """The forest plot of :func:`forest_rows` (see :func:`forest_axes`)."""
+    """The forest plot of :func:`forest_rows` (see :func:`forest_axes`), summarised in words for its alt text."""
     figures.use_style()
-    return figures.svg(forest_axes(), forest_rows()[FOREST_COLUMNS])
+    return figures.svg(forest_axes(), forest_rows()[FOREST_COLUMNS], forest_summary())
+
+
+NO_DIFFERENCE = {"RR": 1.0, "SMD": 0.0}
+
+
+def forest_summary() -> str:
+    """Every row of the forest plot in words, and how many of its intervals include no difference."""
+    fr = forest_rows()
+    rows = [
+        f"{r['comparison']}, {r['label']}, {r['outcome']}: {r['effect_measure']} {r['estimate']:.2f} "
+        f"({r['ci_low']:.2f} to {r['ci_high']:.2f})"
+        for _, r in fr.iterrows()
+    ]
+    n = forest_numbers()
+    return "; ".join(rows) + f". {n['forest_include_null']} of {n['forest_rows']} intervals include no difference."
 
 
 FOREST_COLUMNS = ["comparison", "label", "outcome", "timepoint", "effect_measure", "estimate", "ci_low", "ci_high"]
@@ -414,10 +446,16 @@ def forest_axes():
             ax.xaxis.set_minor_locator(NullLocator())
         column = blended_transform_factory(ax.transAxes, ax.transData)  # x in the panel's width, y per row
         ax.text(
-            1.03, len(grp) - 0.3, f"{measure} (95% CI)", transform=column, va="bottom", fontsize=9, fontweight="bold"
+            1.03,
+            len(grp) - 0.3,
+            f"{measure} (95% CI)",
+            transform=column,
+            va="bottom",
+            fontsize=figures.SMALL,
+            fontweight="bold",
         )
         for yi, e, a, b in zip(y, est, lo, hi, strict=True):
-            ax.text(1.03, yi, f"{e:.2f} ({a:.2f} to {b:.2f})", transform=column, va="center", fontsize=9)
+            ax.text(1.03, yi, f"{e:.2f} ({a:.2f} to {b:.2f})", transform=column, va="center", fontsize=figures.SMALL)
         ax.set_title(", ".join(grp[col].iloc[0] for col in shared), fontsize=10, loc="left")
         ax.set_xlabel(AXIS_LABEL.get(measure, measure))
     fig.tight_layout()
@@ -560,15 +598,21 @@ def head_to_head_figure(first: str = "baclofen", second: str = "diazepam"):
     ax.set_ylim(total, -2.6)
     ax.axis("off")
     for slot, head in zip(slots, heads, strict=True):
-        ax.text(slot_x[slot], -0.4, head, ha="center", va="bottom", fontsize=8.5, fontweight="bold")
+        ax.text(slot_x[slot], -0.4, head, ha="center", va="bottom", fontsize=figures.SMALL, fontweight="bold")
     ax.text(
-        5.5, -0.4, f"size as reported\n({first} vs {second})", ha="left", va="bottom", fontsize=9.5, fontweight="bold"
+        5.5,
+        -0.4,
+        f"size as reported\n({first} vs {second})",
+        ha="left",
+        va="bottom",
+        fontsize=figures.SMALL,
+        fontweight="bold",
     )
     y = 0.0
     for (_, r), text, size, height in zip(h.iterrows(), left, sizes, heights, strict=True):
         ax.axhline(y, color="#cccccc", lw=0.8)
         middle = y + height / 2
-        ax.text(0.05, middle, text, ha="left", va="center", fontsize=9.5, linespacing=1.25)
+        ax.text(0.05, middle, text, ha="left", va="center", fontsize=figures.SMALL, linespacing=1.25)
         slot = r["direction"] if r["direction"] in slot_x else "NA"
         for other in slots[:-1]:  # the empty places the result could have been in
             ax.plot(slot_x[other], middle, marker="o", markersize=5, color="#dddddd", zorder=1)
@@ -578,7 +622,7 @@ def head_to_head_figure(first: str = "baclofen", second: str = "diazepam"):
             )
         else:
             ax.plot(slot_x[slot], middle, marker="o", markersize=13, color=figures.PALETTE[0], zorder=2)
-        ax.text(5.5, middle, size, ha="left", va="center", fontsize=8.5, linespacing=1.25)
+        ax.text(5.5, middle, size, ha="left", va="center", fontsize=figures.SMALL, linespacing=1.25)
         y += height
     ax.axhline(y, color="#cccccc", lw=0.8)
     return figures.svg(fig, h[HEAD_TO_HEAD_COLUMNS])

@@ -283,7 +283,14 @@ def timeline_figure():
         own = ev[ev["drug_id"] == d]
         centres.append(y + (lines[d] - 1) / 2)
         if own.empty:
-            ax.text(first + 2, y, "no approval or regulatory event found (NA)", va="center", fontsize=9, style="italic")
+            ax.text(
+                first + 2,
+                y,
+                "no approval or regulatory event found (NA)",
+                va="center",
+                fontsize=figures.SMALL,
+                style="italic",
+            )
         for k, (_, r) in enumerate(own.iterrows()):
             marker, colour = EVENT_STYLE[r["event_type"]]
             at = y + k
@@ -299,7 +306,7 @@ def timeline_figure():
                 textcoords="offset points",
                 ha="left" if right else "right",
                 va="center",
-                fontsize=9,
+                fontsize=figures.SMALL,
             )
         y += lines[d]
         ax.axhline(y - 0.5, color="#cccccc", lw=0.8)
@@ -461,10 +468,23 @@ def dose_figure():
                 ax.plot([r["max"]] * 2, [y - 0.3, y + 0.3], color="black", lw=2)
                 end = max(end, r["max"])
             ax.annotate(
-                _label_dose_text(r), (end, y), xytext=(8, 0), textcoords="offset points", va="center", fontsize=9
+                _label_dose_text(r),
+                (end, y),
+                xytext=(8, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=figures.SMALL,
             )
         else:
-            ax.text(0.01, y, "no labelled dose (NA)", fontsize=9, style="italic", va="center", transform=left_edge)
+            ax.text(
+                0.01,
+                y,
+                "no labelled dose (NA)",
+                fontsize=figures.SMALL,
+                style="italic",
+                va="center",
+                transform=left_edge,
+            )
         for k, (_, g) in enumerate(groups[groups["drug_id"] == d].iterrows(), start=1):
             at = y + k
             marker, colour = DOSE_STYLE[g["flag"]]
@@ -485,7 +505,7 @@ def dose_figure():
                 xytext=(8, 0),
                 textcoords="offset points",
                 va="center",
-                fontsize=8.5,
+                fontsize=figures.SMALL,
                 color="#1a1a1a",
             )
         y += heights[d]
@@ -604,14 +624,32 @@ def profile_numbers() -> dict:
         sub = v[v["drug_id"] == d]
         out[f"pk_{d[:3]}_sourced"] = int(sub["value"].notna().sum())
         out[f"pk_{d[:3]}_na"] = int(sub["value"].isna().sum())
+    sourced = v[v["value"].notna()]
+    out["pk_multi_source"] = int((sourced.groupby(["drug_id", "field"]).size() > 1).sum())
     ident = identity()
     out["id_checked"] = int((ident["check"] == "agrees").sum())
     out["id_unchecked"] = int(ident["check"].str.startswith("NA").sum())
+    out["id_unchecked_names"] = ", ".join(ident.loc[ident["check"].str.startswith("NA"), "drug_id"])
+    out["pk_items"] = len(PK_DOSING)
     flags = study_doses(with_labels=False)["flag"]
     out["dose_above"] = int((flags == "above labelled range").sum())
     out["dose_below"] = int((flags == "below usual range").sum())
     out["dose_arms"] = int((flags != "dose NA").sum())
-    return out
+    return out | guide_dose_numbers()
+
+
+def guide_dose_numbers(drug: str = "eperisone") -> dict:
+    """The guide's claimed regimen for ``drug`` against the label's usual daily dose (for the prose)."""
+    arms = datapkg.load("arms")
+    arm = arms[(arms["source_key"] == datapkg.GUIDE) & (arms["drug_id"] == drug)].iloc[0]
+    usual = label_ranges().set_index("drug_id").loc[drug, "usual_high"]
+    daily = float(arm["dose_max_mg_per_day"])
+    return {
+        "guide_epe_regimen": str(arm["dose_text"]).replace(" (as claimed)", ""),
+        "guide_epe_daily": f"{daily:g} mg/day",
+        "label_epe_daily": f"{usual:g} mg/day",
+        "guide_epe_times": f"{daily / usual:g}",
+    }
 
 
 PHARMACIST = [  # what the pharmacist table shows, in order (labels: FIELD_LABELS)

@@ -172,7 +172,7 @@ def status_point(prefix: str) -> str:
     ``claims.chapter_numbers(chapter, prefix)``."""
     g = lambda k: glued(f"{prefix}_{k}")  # noqa: E731
     return (
-        f"**The guide here.** Of its {g('claims')} statements checked in this chapter, {g('verified')} are verified, "
-        f"{g('partly_verified')} partly verified, {g('unsupported')} unsupported, {g('contradicted')} contradicted by "
-        f"the records and {g('not_found')} rest on work that cannot be found."
+        f"**The guide here.** Its statements checked in this chapter: {g('claims')}. Verified: {g('verified')}; "
+        f"partly verified: {g('partly_verified')}; unsupported: {g('unsupported')}; contradicted by the records: "
+        f"{g('contradicted')}; resting on work that cannot be found: {g('not_found')}."
     )

@@ -9,6 +9,7 @@ from collections import Counter
 
 from conftest import ROOT, claims_with_status
 
+GUIDE_KEY = "benchchem2025lanperisone"  # the source guide's references.bib key
 DRUGS = ["lanperisone", "tolperisone", "eperisone", "baclofen", "diazepam"]
 PK_DOSING = [
     "bioavailability",
@@ -40,6 +41,8 @@ def expected_profile_numbers() -> dict:
         sub = [r for r in v if r["drug_id"] == d and r["field"] in PK_DOSING]
         out[f"pk_{d[:3]}_sourced"] = sum(r["value"] != "NA" for r in sub)
         out[f"pk_{d[:3]}_na"] = sum(r["value"] == "NA" for r in sub)
+    pairs = Counter((r["drug_id"], r["field"]) for r in v if r["field"] in PK_DOSING and r["value"] != "NA")
+    out["pk_multi_source"] = sum(n > 1 for n in pairs.values())
     checked = unchecked = 0
     for d in DRUGS:
         if value(d, "formula_published") == "NA":
@@ -51,6 +54,8 @@ def expected_profile_numbers() -> dict:
             and abs(Descriptors.MolWt(mol) - float(value(d, "mw_published_g_per_mol"))) <= 0.01
         )
     out["id_checked"], out["id_unchecked"] = checked, unchecked
+    out["id_unchecked_names"] = ", ".join(d for d in DRUGS if value(d, "formula_published") == "NA")
+    out["pk_items"] = len(PK_DOSING)
     num = lambda s: None if s == "NA" else float(s)
     above = below = arms_with_dose = 0
     for a in rows("arms"):
@@ -70,6 +75,15 @@ def expected_profile_numbers() -> dict:
         elif lo < ulo:
             below += 1
     out.update(dose_above=above, dose_below=below, dose_arms=arms_with_dose)
+    # the guide's eperisone regimen (its arm cites the guide's own references.bib entry) against the label
+    guide = next(a for a in rows("arms") if a["drug_id"] == "eperisone" and a["source_key"] == GUIDE_KEY)
+    daily, usual = float(guide["dose_max_mg_per_day"]), float(value("eperisone", "usual_daily_dose", "value_high"))
+    out.update(
+        guide_epe_regimen=guide["dose_text"].split(" (")[0],
+        guide_epe_daily=f"{daily:g} mg/day",
+        label_epe_daily=f"{usual:g} mg/day",
+        guide_epe_times=f"{daily / usual:g}",
+    )
     return out
 
 
@@ -123,6 +137,10 @@ def expected_effect_numbers() -> dict:
         out["eff_not_computed"] - out["eff_no_dispersion"] - out["eff_no_dispersion_type"] - out["eff_excluded"]
     )
     out["eff_studies_computed"] = len(computed_studies)
+    out["eff_studies_phrase"] = f"{len(computed_studies)} " + ("study" if len(computed_studies) == 1 else "studies")
+    forest = expected_forest_rows()
+    out["forest_rows"] = len(forest)
+    out["forest_include_null"] = sum(lo <= 1 <= hi for *_, lo, hi in forest)  # risk ratios: 1 is no difference
     # pooled: a comparison, outcome and measure with at least two studies, one row each
     out["eff_pooled"] = sum(1 for ids in groups.values() if len(set(ids)) >= 2 and len(ids) == len(set(ids)))
     return out

@@ -17,9 +17,11 @@ NUMBER = (
 )
 NOUN = (
     r"(?:stud(?:y|ies)|trials?|patients?|participants?|claims?|statements?|arms?|references?|records?|queries|"
-    r"elements?|chapters?|tables?|reviews?|conclusions?|drugs?|adults?|children|people|volunteers?|subjects?)"
+    r"elements?|chapters?|tables?|reviews?|conclusions?|drugs?|adults?|children|people|volunteers?|subjects?|items?)"
 )
 COUNT = re.compile(rf"{NUMBER}(?:\s+[\w-]+){{0,2}}?\s+{NOUN}\b", re.I)
+# a dose, amount or duration the data hold (drug_values.csv, arms.csv): "150 mg t.i.d.", "450 mg/day", "12 weeks"
+AMOUNT = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|µg|mcg|g|ml|mL|%|per ?cent|hours?|h|days?|weeks?|months?)(?:/\w+)?\b")
 # text a chapter may type, with the reason each is not a count from data
 ALLOWED = {
     "three centrally acting muscle relaxants": "the book's fixed scope (its title names them)",
@@ -36,6 +38,7 @@ ALLOWED = {
     "one column per drug": "a table layout, not a count",
     "at least two studies": "the pooling rule, not a count",
     "one false element": "the status rule, not a count",
+    "0.01 g/mol": "the identity check's tolerance, a method constant",
 }
 
 
@@ -49,7 +52,8 @@ def prose(text: str) -> str:
 
 def typed_counts(text: str) -> list[str]:
     found = []
-    for match in COUNT.finditer(prose(text)):
+    text = prose(text)
+    for match in [*COUNT.finditer(text), *AMOUNT.finditer(text)]:
         phrase = " ".join(match.group(0).split())
         if not any(allowed.lower() in phrase.lower() or phrase.lower() in allowed.lower() for allowed in ALLOWED):
             found.append(phrase)
@@ -69,6 +73,10 @@ def test_no_count_is_typed_by_hand_in_prose(page):
         "Of the 48 claims, most",
         "two small trials found",
         "one crossover trial found more sedation",
+        "Of the seven dosing items",
+        "the guide's eperisone 150 mg t.i.d. is above the label",
+        "is three times the labelled 150 mg/day",
+        "follow-up of 12 weeks",
     ],
 )
 def test_a_typed_count_is_caught(text):

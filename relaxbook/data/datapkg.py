@@ -22,6 +22,7 @@ from relaxbook.data import bib, paths
 from relaxbook.data.errors import DataError, Problem
 
 NA = "NA"
+GUIDE = "benchchem2025lanperisone"  # the references.bib key of the source guide the book checks
 NA_SPELLINGS = {"n/a", "n.a.", "-", "--", "—", "–", "?", "null", "nan"}  # unknown has one spelling: NA
 # columns a table must not store because the book computes them, and where from
 COMPUTED = {

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from docutils import nodes
 
+from relaxbook.data.datapkg import GUIDE
+
 RATING = {"verified": 5, "partly verified": 4, "not found": 3, "unsupported": 2, "contradicted": 1}
-GUIDE = "benchchem2025lanperisone"
 JSONLD = "_downloads/claims.jsonld"
 
 
