@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 EXECUTED = ROOT / "_build" / "jupyter_execute"
 BIN = Path(sys.executable).parent
+# Jupyter Book run by this venv's own Python, as the Makefile runs it (a copied venv's scripts name the original's)
+JUPYTER_BOOK = [str(BIN / "python"), str(BIN / "jupyter-book")]
 
 
 def toc_files() -> list[str]:
@@ -115,7 +117,7 @@ def cold_build(tmp_path_factory) -> ColdBuild:
                 (book / ".git").write_text(f"gitdir: {(ROOT / '.git').resolve()}\n")
             epoch = os.environ.get("SOURCE_DATE_EPOCH") or run(["git", "log", "-1", "--format=%ct"], cwd=ROOT).stdout
             environ = {"PYTHONHASHSEED": "2", "TZ": "Pacific/Auckland", "RELAXBOOK_KERNELS": "0"}
-            cmd = ["faketime", "-f", "-400d", str(BIN / "jupyter-book"), "build", "."]
+            cmd = ["faketime", "-f", "-400d", *JUPYTER_BOOK, "build", "."]
             result = run(cmd, cwd=book, root=book, SOURCE_DATE_EPOCH=epoch.strip(), **environ)
             log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # no colour codes
             (folder / "build.log").write_text(log, encoding="utf-8")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, reduced_toc, run
+from conftest import JUPYTER_BOOK, reduced_toc, run
 
 # One problem line: "  <file>[, row|line N][, column 'c']: message [rule]"
 PROBLEM_LINE = re.compile(
@@ -448,7 +448,7 @@ def test_the_real_data_keep_every_evidence_rule():
 
 
 def build(root):
-    result = run([str(BIN / "jupyter-book"), "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=root, root=root)
+    result = run([*JUPYTER_BOOK, "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=root, root=root)
     return result, result.stdout + result.stderr
 
 

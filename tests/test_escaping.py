@@ -10,7 +10,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import BIN, reduced_toc, run
+from conftest import JUPYTER_BOOK, reduced_toc, run
 from relaxbook.data.status import claim_number
 
 pytestmark = pytest.mark.build
@@ -36,9 +36,7 @@ def set_note(path, claim, note):
 def test_text_from_data_is_shown_literally_and_injects_nothing(scratch):
     reduced_toc(scratch, "safety")
     set_note(scratch / "data" / "claims.csv", CLAIM, PAYLOAD)
-    result = run(
-        [str(BIN / "jupyter-book"), "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=scratch, root=scratch
-    )
+    result = run([*JUPYTER_BOOK, "build", ".", "--all", "-n", "-W", "--keep-going"], cwd=scratch, root=scratch)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     soup = BeautifulSoup(
         (scratch / "_build" / "html" / "chapters" / "safety.html").read_text(encoding="utf-8"), "html.parser"

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, reduced_toc
+from conftest import BIN, JUPYTER_BOOK, reduced_toc
 
 pytestmark = pytest.mark.build
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.build
 def hand_build(root, **env):
     full = {k: v for k, v in os.environ.items() if k not in ("RELAXBOOK_ROOT", "PYTHONPATH")} | env
     result = subprocess.run(
-        [str(BIN / "jupyter-book"), "build", "."], cwd=root, env=full, capture_output=True, text=True, timeout=600
+        [*JUPYTER_BOOK, "build", "."], cwd=root, env=full, capture_output=True, text=True, timeout=600
     )
     return result.returncode, re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
 
