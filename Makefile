@@ -68,7 +68,13 @@ validate: $(STAMP) ## Check data/ and references.bib without building (seconds)
 # Atomic: build into a fresh _build/tmp.XXXXXX and move the site into place only when the whole build succeeded, so a
 # failed build leaves the previous _build/html (and _build/jupyter_execute) untouched. By hand, `jupyter-book build .`
 # with the same flags writes the same files straight into _build/html.
-$(SITE_STAMP): $(STAMP) $(SOURCES)
+# Every page's footer names the commit it was built from, and its date (SOURCE_DATE_EPOCH): a new commit rebuilds the
+# site (chapters come from the execution cache; nothing runs again). The file's name is the commit.
+COMMIT_STAMP := _build/.commit-$(shell git rev-parse HEAD 2>/dev/null)
+$(COMMIT_STAMP):
+	@mkdir -p _build; rm -f _build/.commit-*; touch $@
+
+$(SITE_STAMP): $(STAMP) $(SOURCES) $(COMMIT_STAMP)
 	@$(MAKE) --no-print-directory check-venv
 	$(MAKE) --no-print-directory sysdeps
 	$(BIN)/python -m relaxbook.data.validate

@@ -1,12 +1,13 @@
 """Atomic output: `make book` builds into a temporary folder and replaces _build/html only when the build succeeded.
 A failed build (invalid data, or a chapter that raises) exits non-zero and leaves the previous site byte-for-byte
-untouched, with no stamp update and no temporary folder left behind. Runs on a scratch copy with a one-chapter toc."""
+untouched, with no stamp update and no temporary folder left behind; a new commit makes the site out of date (its
+footer names the commit). Runs on a scratch copy with a one-chapter toc."""
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import make, reduced_toc, tree_hashes
+from conftest import make, reduced_toc, run, tree_hashes
 
 pytestmark = pytest.mark.build
 
@@ -18,8 +19,16 @@ def edit(path, old, new):
     return text
 
 
+def git(root, *args):
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.org"]
+    assert run(["git", *identity, *args], cwd=root).returncode == 0, args
+
+
 def test_a_failed_build_leaves_the_previous_site_untouched(scratch):
     reduced_toc(scratch, "safety")
+    git(scratch, "init", "-q")
+    git(scratch, "add", "-A")
+    git(scratch, "commit", "-q", "-m", "the book")
     good = make(scratch, "_build/.built")
     assert good.returncode == 0, (good.stdout + good.stderr)[-3000:]
     site, stamp = scratch / "_build" / "html", scratch / "_build" / ".built"
@@ -28,6 +37,8 @@ def test_a_failed_build_leaves_the_previous_site_untouched(scratch):
     executed = tree_hashes(scratch / "_build" / "jupyter_execute")
     assert executed
     assert make(scratch, "-q", "_build/.built").returncode == 0, "a fresh site must count as up to date"
+    git(scratch, "commit", "-q", "--allow-empty", "-m", "a new commit")  # every page names the commit and its date
+    assert make(scratch, "-q", "_build/.built").returncode == 1, "after a new commit the site must be rebuilt"
 
     # 1. invalid data: make stops at validation, before building
     studies = scratch / "data" / "studies.csv"
