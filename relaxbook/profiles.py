@@ -245,7 +245,7 @@ def structure_figure():
         ident[["drug_id", "formula_computed", "smiles"]],
         per_row=2,
         size=(440, 360),
-        options={"legendFontSize": 30, "legendFraction": 0.16, "minFontSize": 18, "bondLineWidth": 3},
+        options={"legendFontSize": 30, "legendFraction": 0.16, "fixedFontSize": 22, "bondLineWidth": 3},
     )
 
 

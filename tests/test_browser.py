@@ -136,8 +136,9 @@ LAYOUT = """() => {
   return {
     theme: doc.dataset.theme, overflow: doc.scrollWidth - vw,
     images: [...document.querySelectorAll('main img')].map(i => { const r = i.getBoundingClientRect();
-      const box = (scroller(i) || i).getBoundingClientRect();
+      const s = scroller(i), box = (s || i).getBoundingClientRect();
       return {src: i.getAttribute('src'), loaded: i.complete && i.naturalWidth > 0, left: box.left, right: box.right, vw,
+              scrolls: !!s && s.scrollWidth > s.clientWidth + 1,
               width: r.width, bg: getComputedStyle(i).backgroundColor, bgLight: lum(getComputedStyle(i).backgroundColor)}; }),
     tables: [...document.querySelectorAll('main table')].map(t => { const s = scroller(t);
       const box = (s || t).getBoundingClientRect();
@@ -168,6 +169,8 @@ def test_figures_and_tables_are_legible_in_light_dark_and_phone_width(browser, s
         for img in layout["images"]:
             assert img["loaded"] and img["width"] >= min(250, width * 0.6), f"{name}: {img}"
             assert img["left"] >= -1 and img["right"] <= img["vw"] + 1, f"{name}: figure wider than the screen: {img}"
+            if width >= 1280:  # on a desktop every figure fits its column; on a phone it may scroll in its own box
+                assert not img["scrolls"], f"{name}: a figure is wider than its column at {width} px: {img['src']}"
             if img["src"].endswith(".svg"):  # its smallest text, as drawn at this width
                 drawing, smallest = svg_text_sizes(
                     SITE / posixpath.normpath(posixpath.join(posixpath.dirname(name), img["src"]))
