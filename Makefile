@@ -124,7 +124,7 @@ mutate: $(STAMP) ## Mutation score of the modules that decide what readers see (
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2 || true
 	$(BIN)/mutmut results --all true > _build/mutation-results.txt || true
-	@$(BIN)/python -c "import collections,re,sys; t=open('_build/mutation-results.txt').read(); c=collections.Counter(re.findall(r': (\w+)$$', t, re.M)); k=c['killed']; n=sum(c.values()); print(f'mutation score: {k}/{n} killed', dict(c))"
+	@$(BIN)/python -c "import collections,re,sys; t=open('_build/mutation-results.txt').read(); c=collections.Counter(re.findall(r': (\w[\w ]*)$$', t, re.M)); k=c['killed']; n=sum(c.values()); print(f'mutation score: {k}/{n} killed', dict(c))"
 
 # A release is one commit and one tag made from a clean checkout (relaxbook/tools/release.py says what it writes);
 # it needs the venv `make book` made, and never creates one.
