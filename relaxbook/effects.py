@@ -207,9 +207,9 @@ def contrasts():
     return pd.DataFrame(rows)
 
 
-def forest_rows():
-    """The rows a forest plot may show: computed, from included studies only."""
-    c = contrasts()
+def forest_rows(c=None):
+    """The rows a forest plot may show: computed, from included studies only (of `c`, default :func:`contrasts`)."""
+    c = contrasts() if c is None else c
     return c[(c["status"] == "computed") & ~c["excluded"]].reset_index(drop=True)
 
 
@@ -260,6 +260,7 @@ def effect_numbers() -> dict:
     p = pooling()
     comp = c["status"] == "computed"
     reasons = c.loc[~comp, "reason"]
+    studies = int(c.loc[comp, "study_id"].nunique())
     return {
         "eff_contrasts": len(c),
         "eff_computed": int(comp.sum()),
@@ -274,9 +275,9 @@ def effect_numbers() -> dict:
             - reasons.str.startswith("study excluded").sum()
         ),
         "eff_pooled": int(p["reason"].str.startswith("pooled").sum()) if len(p) else 0,
-        "eff_studies_computed": int(c.loc[comp, "study_id"].nunique()),
-        "eff_studies_phrase": counted(int(c.loc[comp, "study_id"].nunique()), "study", "studies"),
-        **forest_numbers(),
+        "eff_studies_computed": studies,
+        "eff_studies_phrase": counted(studies, "study", "studies"),
+        **forest_numbers(forest_rows(c)),
     }
 
 
@@ -285,9 +286,8 @@ def counted(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def forest_numbers() -> dict:
-    """How many rows the forest plot draws, and how many of their intervals include no difference."""
-    fr = forest_rows()
+def forest_numbers(fr) -> dict:
+    """How many rows `fr` (the forest plot's rows) hold, and how many of their intervals include no difference."""
     include = sum(
         lo <= NO_DIFFERENCE[m] <= hi
         for m, lo, hi in zip(fr["effect_measure"], fr["ci_low"], fr["ci_high"], strict=True)
@@ -376,21 +376,21 @@ def stats_table(name: str = "tbl-outcome-stats"):
 def forest_figure():
     """The forest plot of :func:`forest_rows` (see :func:`forest_axes`), summarised in words for its alt text."""
     figures.use_style()
-    return figures.svg(forest_axes(), forest_rows()[FOREST_COLUMNS], forest_summary())
+    fr = forest_rows()
+    return figures.svg(forest_axes(fr), fr[FOREST_COLUMNS], forest_summary(fr))
 
 
 NO_DIFFERENCE = {"RR": 1.0, "SMD": 0.0}
 
 
-def forest_summary() -> str:
-    """Every row of the forest plot in words, and how many of its intervals include no difference."""
-    fr = forest_rows()
+def forest_summary(fr) -> str:
+    """Every row `fr` of the forest plot in words, and how many of its intervals include no difference."""
     rows = [
         f"{r['comparison']}, {r['label']}, {r['outcome']}: {r['effect_measure']} {r['estimate']:.2f} "
         f"({r['ci_low']:.2f} to {r['ci_high']:.2f})"
         for _, r in fr.iterrows()
     ]
-    n = forest_numbers()
+    n = forest_numbers(fr)
     return "; ".join(rows) + f". {n['forest_include_null']} of {n['forest_rows']} intervals include no difference."
 
 
@@ -404,7 +404,7 @@ AXIS_LABEL = {
 }
 
 
-def forest_axes():
+def forest_axes(fr=None):
     """The forest plot as a matplotlib figure (tests count its rows): one panel per effect measure, one row per
     contrast with its estimate and 95% CI written beside it, rows of one panel on one shared axis (log for RR,
     with plain tick labels)."""
@@ -412,7 +412,7 @@ def forest_axes():
     from matplotlib.ticker import FixedLocator, NullLocator
     from matplotlib.transforms import blended_transform_factory
 
-    fr = forest_rows()
+    fr = forest_rows() if fr is None else fr
     measures = sorted(fr["effect_measure"].unique())
     sizes = [int((fr["effect_measure"] == m).sum()) for m in measures]
     fig, axes = plt.subplots(

@@ -253,7 +253,6 @@ def rob_figure():
     """Risk of bias per study (rows, "First author year") and RoB 2 domain (columns, in words): each cell coloured and
     with its judgement written in it."""
     figures.use_style()
-    import textwrap
 
     import matplotlib.pyplot as plt
     import pandas as pd
