@@ -107,11 +107,12 @@ $(VNU): package.json package-lock.json
 	touch $@
 
 # Two pytest workers (pytest-xdist): much of the suite waits on browsers and builds. Each test module runs on one
-# worker, in order (--dist loadscope): tests/test_cache.py rebuilds one scratch copy step by step.
+# worker, in order (--dist loadscope): tests/test_cache.py rebuilds one scratch copy step by step. Modules are handed
+# out slowest first (tests/conftest.py SLOWEST_FIRST), not by their number of tests.
 TEST_WORKERS ?= 2
 test: $(SITE_STAMP) $(PDF) $(VNU) ## Run the whole test suite (lint, data, build, site, HTML, accessibility, browser)
 	@$(MAKE) --no-print-directory check-venv
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 bench: $(STAMP) ## Time cold/warm/edit builds on a scratch copy; prints a table, writes _build/bench.json (~10 min)
 	$(MAKE) --no-print-directory sysdeps

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import functools
 import http.server
-import json
 import os
 import re
 import shutil
@@ -83,48 +82,6 @@ def run(
         env["RELAXBOOK_ROOT"] = str(root)
         env["PYTHONPATH"] = str(root)
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-
-
-class ColdBuild:
-    """A scratch copy built cold by hand (``book``), its build log and the hashes of its first site."""
-
-    def __init__(self, folder: Path):
-        self.book = folder / "book"
-        self.log = (folder / "build.log").read_text(encoding="utf-8")
-        self.hashes = json.loads((folder / "hashes.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="session")
-def cold_build(tmp_path_factory) -> ColdBuild:
-    """One cold `jupyter-book build .` by hand of a fresh copy of the book, made as unlike `make book` as it can be:
-    another folder, no atomic output folder, another hash seed (set ordering) and time zone, a wall clock 400 days
-    back (faketime, from Debian), and one new kernel per chapter (``RELAXBOOK_KERNELS=0``: myst-nb's own execution,
-    where `make book` reuses warm kernels). Built once per test run, also with pytest-xdist workers (the first to ask
-    builds it under a lock, the others wait and reuse it): tests/test_reproducible.py compares its first site (the
-    hashes taken right after the build) with the site `make book` built, and tests/test_cache.py then edits and
-    rebuilds the same copy."""
-    import fcntl
-
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the folder every worker's own temporary folder sits in
-    folder = shared / "cold-build"
-    with open(shared / "cold-build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not (folder / "hashes.json").exists():
-            book = copy_repo(folder / "book")
-            if (ROOT / ".git").exists():  # the same commit in the footer stamp: the copy reads the checkout's history
-                (book / ".git").write_text(f"gitdir: {(ROOT / '.git').resolve()}\n")
-            epoch = os.environ.get("SOURCE_DATE_EPOCH") or run(["git", "log", "-1", "--format=%ct"], cwd=ROOT).stdout
-            environ = {"PYTHONHASHSEED": "2", "TZ": "Pacific/Auckland", "RELAXBOOK_KERNELS": "0"}
-            cmd = ["faketime", "-f", "-400d", *JUPYTER_BOOK, "build", "."]
-            result = run(cmd, cwd=book, root=book, SOURCE_DATE_EPOCH=epoch.strip(), **environ)
-            log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # no colour codes
-            (folder / "build.log").write_text(log, encoding="utf-8")
-            assert result.returncode == 0, log[-3000:]
-            hashes = tree_hashes(book / "_build" / "html")
-            (folder / "hashes.json").write_text(json.dumps(hashes), encoding="utf-8")
-    return ColdBuild(folder)
 
 
 @pytest.fixture
@@ -286,15 +243,33 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
-BUILT_FIXTURES = {"site", "pages", "server", "page", "browser", "book", "cold_build"}
+BUILT_FIXTURES = {"site", "pages", "server", "page", "browser", "book"}
+
+
+# The modules that take longest, slowest first: `make test` hands whole modules to its two workers in this order
+# (pytest-xdist --dist loadscope --no-loadscope-reorder): the two scratch builds (the reproducibility test's whole
+# book, the cache tests' reduced one and its rebuilds) start at once, one per worker, and the short modules fill in at
+# the end. The others keep their file order.
+SLOWEST_FIRST = (
+    "test_reproducible",
+    "test_cache",
+    "test_a11y",
+    "test_browser",
+    "test_strict",
+    "test_bad_input",
+    "test_atomic",
+)
 
 
 def pytest_collection_modifyitems(config, items):
     """A test that reads the built site (or drives the browser over it) is marked ``build``, whatever its module says,
-    so that ``-m "not build"`` runs exactly the tests that need nothing built (make mutate relies on it)."""
+    so that ``-m "not build"`` runs exactly the tests that need nothing built (make mutate relies on it). Modules in
+    SLOWEST_FIRST run first, in that order."""
     for item in items:
         if BUILT_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.build)
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: file order otherwise
 
 
 @pytest.fixture
