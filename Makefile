@@ -120,7 +120,7 @@ bench: $(STAMP) ## Time cold/warm/edit builds on a scratch copy; prints a table,
 
 # Mutation testing (tests/mutation-survivors.md lists the survivors accepted, each with its reason). mutmut works in
 # a copy under mutants/, which this target removes first; it is never part of make test.
-mutate: $(STAMP) ## Mutation score of the modules that decide what readers see (several minutes)
+mutate: $(STAMP) ## Mutation score of the modules that compute what readers see (about 50 min on 2 cores)
 	@$(MAKE) --no-print-directory check-venv
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2 || true
