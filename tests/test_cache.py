@@ -145,9 +145,10 @@ def test_the_build_freezes_its_long_lived_heap_once_loaded_and_at_exit(monkeypat
 
 # The cache works page by page, so the builds below use a reduced book (conftest.reduced_toc), which keeps each build
 # short: profiles reads studies.csv and shows the label the CSV test edits, protocols reads it and does not show it,
-# safety does not read it; profiles and safety draw the figures whose files the fresh-folder build must write. The
-# scratch root page alone imports a helper module the book fixture adds (HELPER).
-CHAPTERS = ("profiles", "protocols", "safety")
+# safety does not read it; profiles and safety draw the figures whose files the fresh-folder build must write;
+# how-to-cite shows the build date (and links to references). The scratch root page alone imports a helper module
+# the book fixture adds (HELPER).
+CHAPTERS = ("profiles", "protocols", "safety", "references", "how-to-cite")
 HELPER = "scratch_helper"
 PAGES = ["scratch_root"] + [f"chapters/{c}" for c in CHAPTERS]
 LAST_READ: set[str] = set()  # the pages Sphinx re-read in the last build()
@@ -307,3 +308,4 @@ def test_edit_to_a_helper_one_chapter_imports_reexecutes_only_that_chapter_and_a
     assert not LAST_READ
     pages = html(book)
     assert all("2026-01-01" in pages[p] for p in PAGES)
+    assert "Build of 2026-01-01" in pages["chapters/how-to-cite"]
